@@ -1,0 +1,179 @@
+//! config.toml: every setting has a documented default; `CONSORT__SECTION__KEY` environment variables
+//! override the file (for example `CONSORT__RPC__LISTEN=127.0.0.1:9000`).
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    pub rpc: RpcConfig,
+    pub mempool: MempoolConfig,
+    pub consensus: ConsensusConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcConfig {
+    pub listen: SocketAddr,
+    pub body_bytes_max: usize,
+    /// Server-sent event subscribers that may lag this many blocks before they are dropped.
+    pub events_buffer_max: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolConfig {
+    pub txs_max: usize,
+    pub tx_bytes_max: usize,
+    /// How far ahead of its account nonce a sender's txs may run; also caps each sender's pending txs.
+    pub nonce_window: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusConfig {
+    pub block_txs_max: usize,
+    pub block_bytes_max: usize,
+    /// With nothing to include, a block is still made this often so time and height advance.
+    pub empty_block_interval_ms: u64,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig { listen: "127.0.0.1:26657".parse().expect("valid default"), body_bytes_max: 256 * 1024, events_buffer_max: 256 }
+    }
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        MempoolConfig { txs_max: 50_000, tx_bytes_max: 64 * 1024, nonce_window: 64 }
+    }
+}
+
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        ConsensusConfig { block_txs_max: 5_000, block_bytes_max: 4 * 1024 * 1024, empty_block_interval_ms: 1_000 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration (from {path} and CONSORT__* environment variables): {source}")]
+    Invalid { path: String, source: Box<figment::Error> },
+    #[error("invalid configuration: {0}")]
+    Limit(String),
+}
+
+impl NodeConfig {
+    /// Reads `path` over the defaults, then the environment over both.
+    pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
+        let config: NodeConfig = Figment::from(Serialized::defaults(NodeConfig::default()))
+            .merge(Toml::file_exact(path))
+            .merge(Env::prefixed("CONSORT__").split("__"))
+            .extract()
+            .map_err(|e| ConfigError::Invalid { path: path.display().to_string(), source: Box::new(e) })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("rpc.body_bytes_max", self.rpc.body_bytes_max as u64),
+            ("rpc.events_buffer_max", self.rpc.events_buffer_max as u64),
+            ("mempool.txs_max", self.mempool.txs_max as u64),
+            ("mempool.tx_bytes_max", self.mempool.tx_bytes_max as u64),
+            ("mempool.nonce_window", self.mempool.nonce_window),
+            ("consensus.block_txs_max", self.consensus.block_txs_max as u64),
+            ("consensus.block_bytes_max", self.consensus.block_bytes_max as u64),
+            ("consensus.empty_block_interval_ms", self.consensus.empty_block_interval_ms),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Limit(format!("{name} must be greater than zero")));
+        }
+        if self.consensus.block_bytes_max < self.mempool.tx_bytes_max {
+            return Err(ConfigError::Limit("consensus.block_bytes_max must be at least mempool.tx_bytes_max".into()));
+        }
+        Ok(())
+    }
+
+    /// The config.toml written by `init`: every key with its default and what it does.
+    pub fn documented_toml(rpc_listen: SocketAddr) -> String {
+        let d = NodeConfig::default();
+        format!(
+            r#"# consort-node configuration. Every key may be overridden by an environment variable
+# CONSORT__SECTION__KEY, for example CONSORT__RPC__LISTEN=127.0.0.1:9000.
+
+[rpc]
+# Address of the HTTP API (/v1/...) and /metrics.
+listen = "{rpc_listen}"
+# Largest request body accepted, in bytes.
+body_bytes_max = {}
+# Blocks an event-stream subscriber may fall behind before it is disconnected.
+events_buffer_max = {}
+
+[mempool]
+# Most txs waiting for a block; further submissions get 503 mempool_full.
+txs_max = {}
+# Largest encoded tx accepted, in bytes.
+tx_bytes_max = {}
+# A sender's nonce may run at most this far ahead of its committed nonce.
+nonce_window = {}
+
+[consensus]
+# Most txs in one block.
+block_txs_max = {}
+# Most encoded tx bytes in one block.
+block_bytes_max = {}
+# With an empty mempool a block is still produced this often, in milliseconds.
+empty_block_interval_ms = {}
+"#,
+            d.rpc.body_bytes_max,
+            d.rpc.events_buffer_max,
+            d.mempool.txs_max,
+            d.mempool.tx_bytes_max,
+            d.mempool.nonce_window,
+            d.consensus.block_txs_max,
+            d.consensus.block_bytes_max,
+            d.consensus.empty_block_interval_ms,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_file_round_trips_and_env_overrides_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, NodeConfig::documented_toml("127.0.0.1:4000".parse().unwrap())).unwrap();
+        figment::Jail::expect_with(|jail| {
+            let c = NodeConfig::load(&path).unwrap();
+            assert_eq!(c.rpc.listen.port(), 4000);
+            assert_eq!(c.mempool.txs_max, MempoolConfig::default().txs_max);
+            jail.set_env("CONSORT__MEMPOOL__TXS_MAX", "7");
+            jail.set_env("CONSORT__RPC__LISTEN", "127.0.0.1:4001");
+            let c = NodeConfig::load(&path).unwrap();
+            assert_eq!(c.mempool.txs_max, 7);
+            assert_eq!(c.rpc.listen.port(), 4001);
+            jail.set_env("CONSORT__MEMPOOL__TXS_MAX", "0");
+            assert!(matches!(NodeConfig::load(&path), Err(ConfigError::Limit(_))));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[rpc]\nlisten = \"nope\"\n").unwrap();
+        assert!(NodeConfig::load(&path).is_err());
+        std::fs::write(&path, "[mempool]\ntxs_maxx = 3\n").unwrap();
+        assert!(NodeConfig::load(&path).is_err());
+    }
+}

@@ -1,0 +1,29 @@
+use consort_sdk::Hash;
+
+const APP_HASH_DOMAIN: &[u8] = b"consort/app/v1";
+
+/// The app hash after a block: a commitment chained over every block's state writes, so two nodes agree
+/// on it exactly when they agree on the whole history of state. (A Merkle tree with proofs replaces this
+/// later; the chaining stays.)
+pub fn app_hash(prev: &Hash, height: u64, block_hash: &Hash, writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(APP_HASH_DOMAIN);
+    h.update(prev.as_bytes());
+    h.update(&height.to_be_bytes());
+    h.update(block_hash.as_bytes());
+    for (key, value) in writes {
+        h.update(&(key.len() as u64).to_le_bytes());
+        h.update(key);
+        match value {
+            Some(v) => {
+                h.update(&[1]);
+                h.update(&(v.len() as u64).to_le_bytes());
+                h.update(v);
+            }
+            None => {
+                h.update(&[0]);
+            }
+        }
+    }
+    Hash(*h.finalize().as_bytes())
+}

@@ -1,0 +1,14 @@
+//! Block execution: applies a block's txs to state in order and produces receipts, the state writes and
+//! the new app hash. Deterministic: the same state and block give the same result on every node.
+
+mod account;
+mod app_hash;
+mod block_executor;
+mod overlay;
+mod tx_rules;
+
+pub use account::{account_key, Account};
+pub use app_hash::app_hash;
+pub use block_executor::{execute_block, Executed};
+pub use overlay::{Overlay, StateReader, StateWrites};
+pub use tx_rules::{check_admission, check_stateless, gas_cost, TxRejection, GAS_LIMIT_MAX, TRANSFER_GAS};

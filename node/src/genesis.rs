@@ -1,0 +1,131 @@
+//! genesis.json: the chain id, the validators and the funded accounts at height 0.
+
+use crate::exec::{account_key, app_hash, Account, StateWrites};
+use borsh::BorshSerialize;
+use consort_sdk::encoding::encode;
+use consort_sdk::{u128_string, Address, Hash, PublicKey, CHAIN_ID_BYTES_MAX};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Largest genesis file read (a million funded accounts fit comfortably).
+pub const GENESIS_BYTES_MAX: u64 = 512 * 1024 * 1024;
+
+#[derive(Clone, Debug, Serialize, Deserialize, BorshSerialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    pub chain_id: String,
+    pub genesis_time_ms: u64,
+    pub validators: Vec<GenesisValidator>,
+    pub accounts: Vec<GenesisAccount>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, BorshSerialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    pub name: String,
+    pub public_key: PublicKey,
+    pub power: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, BorshSerialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    pub address: Address,
+    #[serde(with = "u128_string")]
+    pub balance: u128,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenesisError {
+    #[error("cannot read genesis file {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("genesis file {path} is {len} bytes, over the {GENESIS_BYTES_MAX}-byte limit")]
+    TooLarge { path: String, len: u64 },
+    #[error("genesis file {path} is not valid genesis JSON: {source}")]
+    Parse { path: String, source: serde_json::Error },
+    #[error("genesis is invalid: {0}")]
+    Invalid(String),
+}
+
+pub fn valid_chain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= CHAIN_ID_BYTES_MAX
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+}
+
+impl Genesis {
+    pub fn load(path: &Path) -> Result<Genesis, GenesisError> {
+        let shown = path.display().to_string();
+        let io = |source| GenesisError::Io { path: shown.clone(), source };
+        let len = std::fs::metadata(path).map_err(io)?.len();
+        if len > GENESIS_BYTES_MAX {
+            return Err(GenesisError::TooLarge { path: shown, len });
+        }
+        let text = std::fs::read(path).map_err(io)?;
+        let genesis: Genesis =
+            serde_json::from_slice(&text).map_err(|source| GenesisError::Parse { path: shown, source })?;
+        genesis.validate()?;
+        Ok(genesis)
+    }
+
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        let bad = |m: String| Err(GenesisError::Invalid(m));
+        if !valid_chain_id(&self.chain_id) {
+            return bad(format!(
+                "chain_id {:?} must be 1–{CHAIN_ID_BYTES_MAX} characters of a-z, 0-9, '-', '_', '.'",
+                self.chain_id
+            ));
+        }
+        if self.validators.is_empty() {
+            return bad("at least one validator is required".into());
+        }
+        let mut keys = BTreeSet::new();
+        let mut power: u64 = 0;
+        for v in &self.validators {
+            if v.power == 0 {
+                return bad(format!("validator {:?} has zero power", v.name));
+            }
+            if !keys.insert(v.public_key) {
+                return bad(format!("validator key {} is listed twice", v.public_key));
+            }
+            // Bounded so that 3 × total power cannot overflow in quorum arithmetic.
+            power = match power.checked_add(v.power) {
+                Some(p) if p <= u64::MAX / 4 => p,
+                _ => return bad("total validator power is too large".into()),
+            };
+        }
+        let mut addresses = BTreeSet::new();
+        let mut supply: u128 = 0;
+        for a in &self.accounts {
+            if !addresses.insert(a.address) {
+                return bad(format!("account {} is listed twice", a.address));
+            }
+            supply = match supply.checked_add(a.balance) {
+                Some(s) => s,
+                None => return bad("total supply overflows u128".into()),
+            };
+        }
+        Ok(())
+    }
+
+    /// Identifies this genesis: nodes refuse to reopen a database made from a different one.
+    pub fn hash(&self) -> Hash {
+        Hash::digest(&encode(self))
+    }
+
+    pub fn state_writes(&self) -> StateWrites {
+        let mut writes: StateWrites = self
+            .accounts
+            .iter()
+            .map(|a| (account_key(&a.address), Some(encode(&Account { balance: a.balance, nonce: 0 }))))
+            .collect();
+        writes.sort();
+        writes
+    }
+
+    /// App hash of the genesis state (height 0).
+    pub fn app_hash(&self) -> Hash {
+        app_hash(&Hash::ZERO, 0, &self.hash(), &self.state_writes())
+    }
+}

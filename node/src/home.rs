@@ -1,0 +1,105 @@
+//! The node's home directory: config.toml, genesis.json, key files, the database and (for dev chains)
+//! a keystore the CLI can sign with.
+
+use crate::config::NodeConfig;
+use crate::genesis::{Genesis, GenesisAccount, GenesisValidator};
+use anyhow::{bail, Context};
+use consort_sdk::{KeyFile, Keypair, Keystore};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Voting power the sole validator of a fresh home gets.
+const INIT_VALIDATOR_POWER: u64 = 10;
+
+#[derive(Clone, Debug)]
+pub struct Home {
+    root: PathBuf,
+}
+
+impl Home {
+    pub fn new(root: impl Into<PathBuf>) -> Home {
+        Home { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("config.toml")
+    }
+    pub fn genesis_path(&self) -> PathBuf {
+        self.root.join("genesis.json")
+    }
+    pub fn node_key_path(&self) -> PathBuf {
+        self.root.join("node_key.json")
+    }
+    pub fn validator_key_path(&self) -> PathBuf {
+        self.root.join("validator_key.json")
+    }
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+    pub fn keystore(&self) -> Keystore {
+        Keystore::new(self.root.join("keystore"))
+    }
+
+    pub fn is_initialised(&self) -> bool {
+        self.config_path().exists()
+    }
+
+    /// Creates a home for a one-validator chain whose genesis funds `accounts`.
+    pub fn init(&self, chain_id: &str, accounts: Vec<GenesisAccount>, rpc_listen: SocketAddr) -> anyhow::Result<()> {
+        for existing in [self.config_path(), self.genesis_path()] {
+            if existing.exists() {
+                bail!("{} already exists; this home is initialised already", existing.display());
+            }
+        }
+        std::fs::create_dir_all(&self.root).with_context(|| format!("cannot create {}", self.root.display()))?;
+        let validator = Keypair::generate();
+        let genesis = Genesis {
+            chain_id: chain_id.to_owned(),
+            genesis_time_ms: crate::clock::now_ms(),
+            validators: vec![GenesisValidator { name: "validator0".into(), public_key: validator.public(), power: INIT_VALIDATOR_POWER }],
+            accounts,
+        };
+        genesis.validate()?;
+        KeyFile::new("node", &Keypair::generate()).write_new(&self.node_key_path())?;
+        KeyFile::new("validator", &validator).write_new(&self.validator_key_path())?;
+        let json = serde_json::to_string_pretty(&genesis).expect("genesis always serialises");
+        write_new_file(&self.genesis_path(), &json)?;
+        write_new_file(&self.config_path(), &NodeConfig::documented_toml(rpc_listen))?;
+        Ok(())
+    }
+
+    /// Reads and checks everything a node needs to start, with messages that say what to fix.
+    pub fn load(&self) -> anyhow::Result<(NodeConfig, Genesis, Keypair)> {
+        if !self.root.is_dir() {
+            bail!(
+                "no node home at {0}: create one with `consort-node init --home {0}` or run `consort-node dev --home {0}`",
+                self.root.display()
+            );
+        }
+        if !self.is_initialised() {
+            bail!(
+                "{} has no config.toml, so it is not an initialised node home; run `consort-node init --home {}`",
+                self.root.display(),
+                self.root.display()
+            );
+        }
+        let config = NodeConfig::load(&self.config_path())?;
+        let genesis = Genesis::load(&self.genesis_path())?;
+        let (_, validator) = KeyFile::read(&self.validator_key_path())?;
+        Ok((config, genesis, validator))
+    }
+}
+
+fn write_new_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    f.sync_all().with_context(|| format!("cannot sync {}", path.display()))
+}

@@ -1,0 +1,17 @@
+//! consort-node: a permissioned ledger validator.
+
+pub mod admission;
+pub mod block_check;
+pub mod clock;
+pub mod config;
+pub mod consensus;
+pub mod dev_chain;
+pub mod exec;
+pub mod genesis;
+pub mod home;
+pub mod mempool;
+pub mod metrics;
+pub mod node;
+pub mod rpc;
+pub mod service;
+pub mod storage;

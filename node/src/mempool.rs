@@ -1,0 +1,188 @@
+//! The mempool: admitted txs waiting for a block. Bounded in total and per sender, deduplicated by hash,
+//! kept in nonce order per sender, reaped round-robin across senders so one busy account cannot starve
+//! the others.
+
+use consort_sdk::encoding::encode;
+use consort_sdk::{Action, Address, Hash, SignedTx};
+use std::collections::{BTreeMap, HashSet};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MempoolRejection {
+    #[error("tx {0} is already in the mempool")]
+    Duplicate(Hash),
+    #[error("another tx from this sender with nonce {0} is already pending; wait for it or use the next nonce")]
+    NonceTaken(u64),
+    #[error("the mempool is full ({0} txs); retry shortly")]
+    Full(usize),
+}
+
+impl MempoolRejection {
+    pub fn code(&self) -> &'static str {
+        match self {
+            MempoolRejection::Duplicate(_) => "duplicate",
+            MempoolRejection::NonceTaken(_) => "nonce_taken",
+            MempoolRejection::Full(_) => "mempool_full",
+        }
+    }
+}
+
+struct Entry {
+    tx: SignedTx,
+    hash: Hash,
+    bytes: usize,
+}
+
+/// Pending txs. Not thread-safe by itself: the node wraps it in a mutex.
+pub struct Mempool {
+    txs_max: usize,
+    by_sender: BTreeMap<Address, BTreeMap<u64, Entry>>,
+    hashes: HashSet<Hash>,
+}
+
+fn spend_of(tx: &SignedTx) -> u128 {
+    match tx.tx.action {
+        Action::Transfer { amount, .. } => amount,
+    }
+}
+
+impl Mempool {
+    pub fn new(txs_max: usize) -> Mempool {
+        Mempool { txs_max, by_sender: BTreeMap::new(), hashes: HashSet::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// What `sender`'s pending txs may spend in total (saturating: the admission check refuses past it).
+    pub fn pending_spend(&self, sender: &Address) -> u128 {
+        self.by_sender
+            .get(sender)
+            .map(|q| q.values().fold(0u128, |acc, e| acc.saturating_add(spend_of(&e.tx))))
+            .unwrap_or(0)
+    }
+
+    /// Adds a tx that already passed the stateless and admission checks.
+    pub fn insert(&mut self, tx: SignedTx, hash: Hash) -> Result<(), MempoolRejection> {
+        if self.hashes.contains(&hash) {
+            return Err(MempoolRejection::Duplicate(hash));
+        }
+        let queue = self.by_sender.entry(tx.sender()).or_default();
+        if queue.contains_key(&tx.tx.nonce) {
+            return Err(MempoolRejection::NonceTaken(tx.tx.nonce));
+        }
+        if self.hashes.len() >= self.txs_max {
+            if queue.is_empty() {
+                self.by_sender.remove(&tx.sender());
+            }
+            return Err(MempoolRejection::Full(self.txs_max));
+        }
+        let bytes = encode(&tx).len();
+        queue.insert(tx.tx.nonce, Entry { tx, hash, bytes });
+        self.hashes.insert(hash);
+        Ok(())
+    }
+
+    /// Picks txs for a block: for each sender only a gapless run starting at its account nonce
+    /// (`next_nonce`), taken one per sender per pass, until `txs_max` or `bytes_max` is reached.
+    pub fn reap(&self, txs_max: usize, bytes_max: usize, next_nonce: impl Fn(&Address) -> u64) -> Vec<SignedTx> {
+        let mut cursors: Vec<(u64, &BTreeMap<u64, Entry>)> =
+            self.by_sender.iter().map(|(sender, queue)| (next_nonce(sender), queue)).collect();
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        loop {
+            let mut progressed = false;
+            for (nonce, queue) in cursors.iter_mut() {
+                let Some(entry) = queue.get(nonce) else { continue };
+                if out.len() >= txs_max || bytes + entry.bytes > bytes_max {
+                    return out;
+                }
+                bytes += entry.bytes;
+                out.push(entry.tx.clone());
+                *nonce += 1;
+                progressed = true;
+            }
+            if !progressed {
+                return out;
+            }
+        }
+    }
+
+    /// After a block: drops every tx whose nonce the sender has used up. `next_nonce` reads committed state.
+    pub fn prune(&mut self, senders: impl IntoIterator<Item = Address>, next_nonce: impl Fn(&Address) -> u64) {
+        for sender in senders {
+            let Some(queue) = self.by_sender.get_mut(&sender) else { continue };
+            let keep = queue.split_off(&next_nonce(&sender));
+            for entry in queue.values() {
+                self.hashes.remove(&entry.hash);
+            }
+            if keep.is_empty() {
+                self.by_sender.remove(&sender);
+            } else {
+                *queue = keep;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use consort_sdk::{Keypair, Tx};
+
+    fn tx(key: &Keypair, nonce: u64, amount: u128) -> SignedTx {
+        key.sign_tx(Tx {
+            chain_id: "c".into(),
+            signer: key.public(),
+            nonce,
+            gas_limit: 10_000,
+            action: Action::Transfer { to: Address([1; 20]), amount },
+        })
+    }
+
+    fn add(pool: &mut Mempool, t: SignedTx) -> Result<(), MempoolRejection> {
+        let h = t.hash();
+        pool.insert(t, h)
+    }
+
+    #[test]
+    fn dedups_refuses_taken_nonces_and_respects_the_bound() {
+        let a = Keypair::generate();
+        let mut pool = Mempool::new(2);
+        add(&mut pool, tx(&a, 0, 5)).unwrap();
+        assert_eq!(add(&mut pool, tx(&a, 0, 5)).unwrap_err().code(), "duplicate");
+        assert_eq!(add(&mut pool, tx(&a, 0, 6)).unwrap_err().code(), "nonce_taken");
+        add(&mut pool, tx(&a, 1, 7)).unwrap();
+        assert_eq!(add(&mut pool, tx(&Keypair::generate(), 0, 1)).unwrap_err().code(), "mempool_full");
+        assert_eq!(pool.len(), 2);
+        assert_eq!(pool.pending_spend(&a.address()), 12);
+    }
+
+    #[test]
+    fn reaps_gapless_runs_round_robin_and_prunes_used_nonces() {
+        let a = Keypair::generate();
+        let b = Keypair::generate();
+        let mut pool = Mempool::new(100);
+        for n in [0, 1, 2, 4] {
+            add(&mut pool, tx(&a, n, 1)).unwrap();
+        }
+        add(&mut pool, tx(&b, 3, 1)).unwrap();
+        add(&mut pool, tx(&b, 4, 1)).unwrap();
+        let nonce_of = |addr: &Address| if *addr == b.address() { 3 } else { 0 };
+        let picked = pool.reap(100, usize::MAX, nonce_of);
+        let order: Vec<(bool, u64)> = picked.iter().map(|t| (t.sender() == a.address(), t.tx.nonce)).collect();
+        let mut expected_a: Vec<u64> = order.iter().filter(|(is_a, _)| *is_a).map(|(_, n)| *n).collect();
+        assert_eq!(picked.len(), 5, "a's nonce 4 waits behind the gap at 3");
+        expected_a.dedup();
+        assert_eq!(expected_a, vec![0, 1, 2]);
+        assert!(!order[0].0 || !order[1].0, "senders alternate");
+        assert_eq!(pool.reap(2, usize::MAX, nonce_of).len(), 2);
+
+        pool.prune([a.address(), b.address()], |addr| if *addr == a.address() { 3 } else { 5 });
+        assert_eq!(pool.len(), 1, "only a's nonce 4 is left");
+    }
+}

@@ -1,0 +1,63 @@
+//! Prometheus metrics of the node, served at `GET /metrics`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub height: Gauge,
+    pub blocks_committed: Counter,
+    pub txs_committed: Counter,
+    pub txs_failed: Counter,
+    pub txs_admitted: Counter,
+    pub mempool_txs: Gauge,
+    pub txs_rejected: Family<ReasonLabel, Counter>,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("consort");
+        let m = Metrics {
+            height: Gauge::default(),
+            blocks_committed: Counter::default(),
+            txs_committed: Counter::default(),
+            txs_failed: Counter::default(),
+            txs_admitted: Counter::default(),
+            mempool_txs: Gauge::default(),
+            txs_rejected: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register("height", "Height of the last committed block", m.height.clone());
+        registry.register("blocks_committed", "Blocks committed since start", m.blocks_committed.clone());
+        registry.register("txs_committed", "Txs committed in blocks since start (failed ones included)", m.txs_committed.clone());
+        registry.register("txs_failed", "Committed txs whose receipt reports failure", m.txs_failed.clone());
+        registry.register("txs_admitted", "Txs accepted into the mempool", m.txs_admitted.clone());
+        registry.register("mempool_txs", "Txs waiting in the mempool", m.mempool_txs.clone());
+        registry.register("txs_rejected", "Submitted txs refused, by reason", m.txs_rejected.clone());
+        Metrics { registry, ..m }
+    }
+
+    pub fn reject(&self, reason: &str) {
+        self.txs_rejected.get_or_create(&ReasonLabel { reason: reason.to_owned() }).inc();
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,30 @@
+//! The HTTP API under `/v1`, plus `/metrics`. Every error is JSON `{"error":{"code","message"}}`.
+
+mod error;
+mod events;
+mod queries;
+mod txs;
+
+pub use error::ApiError;
+
+use crate::node::NodeState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+pub fn router(state: Arc<NodeState>) -> Router {
+    let body_limit = state.config.rpc.body_bytes_max;
+    Router::new()
+        .route("/v1/txs", post(txs::submit))
+        .route("/v1/txs/{hash}", get(txs::get_tx))
+        .route("/v1/blocks/latest", get(queries::latest_block))
+        .route("/v1/blocks/{height}", get(queries::block))
+        .route("/v1/accounts/{address}", get(queries::account))
+        .route("/v1/status", get(queries::status))
+        .route("/v1/events", get(events::stream))
+        .route("/metrics", get(queries::metrics))
+        .fallback(|| async { ApiError::not_found("no such endpoint; the API lives under /v1") })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}

@@ -1,0 +1,74 @@
+use super::ApiError;
+use crate::admission::{admit, AdmissionError};
+use crate::node::NodeState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use consort_sdk::api::{SubmitTxRequest, SubmitTxResponse, TxResponse};
+use consort_sdk::Hash;
+use std::sync::Arc;
+
+fn status_of(e: &AdmissionError) -> StatusCode {
+    match e {
+        AdmissionError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        AdmissionError::Malformed(_) => StatusCode::BAD_REQUEST,
+        AdmissionError::Rule(crate::exec::TxRejection::NonceTooLow { .. }) => StatusCode::CONFLICT,
+        AdmissionError::Rule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AdmissionError::Mempool(crate::mempool::MempoolRejection::Full(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        AdmissionError::Mempool(_) => StatusCode::CONFLICT,
+        AdmissionError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// `POST /v1/txs` with `{"tx": "<hex of borsh(SignedTx)>"}` → 202 `{"hash"}` once in the mempool.
+pub async fn submit(
+    State(state): State<Arc<NodeState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<SubmitTxResponse>), ApiError> {
+    let result = parse_and_admit(&state, body);
+    if let Err(e) = &result {
+        state.metrics.reject(e.code);
+    }
+    result.map(|hash| (StatusCode::ACCEPTED, Json(SubmitTxResponse { hash })))
+}
+
+fn parse_and_admit(state: &NodeState, body: Result<Bytes, BytesRejection>) -> Result<Hash, ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let limit = state.config.rpc.body_bytes_max;
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("request body is over the {limit}-byte limit"))
+        } else {
+            ApiError::bad_request("bad_body", rejection.body_text())
+        }
+    })?;
+    let request: SubmitTxRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("expected {{\"tx\": \"<hex>\"}}: {e}"))
+    })?;
+    let bytes = hex::decode(request.tx.trim_start_matches("0x"))
+        .map_err(|e| ApiError::bad_request("malformed_hex", format!("field tx is not hex: {e}")))?;
+    admit(state, &bytes).map_err(|e| {
+        let status = status_of(&e);
+        if let AdmissionError::Store(store) = &e {
+            return ApiError::internal(store);
+        }
+        ApiError::new(status, e.code(), e.to_string())
+    })
+}
+
+/// `GET /v1/txs/{hash}`: a committed tx with its receipt; 404 while it is pending or unknown.
+pub async fn get_tx(State(state): State<Arc<NodeState>>, Path(hash): Path<String>) -> Result<Json<TxResponse>, ApiError> {
+    let hash: Hash = hash.parse().map_err(|e: consort_sdk::HashParseError| ApiError::bad_request("bad_hash", e.to_string()))?;
+    let Some((height, index)) = state.store.tx_location(&hash)? else {
+        return Err(ApiError::not_found(format!("tx {hash} is not committed (it may still be pending)")));
+    };
+    let block = state.store.block(height)?.ok_or_else(|| ApiError::internal(format!("block {height} of tx {hash} is missing")))?;
+    let receipt = state.store.receipt(&hash)?.ok_or_else(|| ApiError::internal(format!("receipt of tx {hash} is missing")))?;
+    let tx = block
+        .txs
+        .get(index as usize)
+        .cloned()
+        .ok_or_else(|| ApiError::internal(format!("block {height} has no tx at index {index}")))?;
+    Ok(Json(TxResponse { hash, tx, receipt }))
+}

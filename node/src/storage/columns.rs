@@ -1,0 +1,42 @@
+/// The column families of the node database (DESIGN §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// height (u64 big-endian) → borsh(Block)
+    Blocks,
+    /// height → borsh(Commit)
+    Commits,
+    /// tx hash → borsh((height u64, index u32))
+    Txs,
+    /// tx hash → borsh(Receipt)
+    Receipts,
+    /// namespaced state key → value (see exec::ledger for the namespaces)
+    State,
+    /// chain head, genesis hash, app hash per height
+    Meta,
+    /// consensus write-ahead log (last signed step, inputs of the current height)
+    Wal,
+}
+
+impl Column {
+    pub const ALL: [Column; 7] = [
+        Column::Blocks,
+        Column::Commits,
+        Column::Txs,
+        Column::Receipts,
+        Column::State,
+        Column::Meta,
+        Column::Wal,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::Blocks => "blocks",
+            Column::Commits => "commits",
+            Column::Txs => "txs",
+            Column::Receipts => "receipts",
+            Column::State => "state",
+            Column::Meta => "meta",
+            Column::Wal => "wal",
+        }
+    }
+}

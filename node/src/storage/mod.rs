@@ -1,0 +1,8 @@
+//! RocksDB storage: one column family per kind of record, one synced WriteBatch per committed block.
+
+mod columns;
+mod keys;
+mod store;
+
+pub use columns::Column;
+pub use store::{BlockRecord, ChainHead, Store, StoreError};

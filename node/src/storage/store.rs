@@ -1,0 +1,216 @@
+use super::keys;
+use super::Column;
+use borsh::{BorshDeserialize, BorshSerialize};
+use consort_sdk::encoding::{decode, encode};
+use consort_sdk::{Block, Commit, Hash, Receipt};
+use rocksdb::{ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch, WriteOptions, DB};
+use std::path::Path;
+
+/// Largest stored record we agree to decode (a block at the configured maximum plus headroom).
+const RECORD_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Rocks(#[from] rocksdb::Error),
+    #[error("database is corrupt: {0}; restore the data directory from a backup or resync the node")]
+    Corrupt(String),
+}
+
+/// Where the chain stands: the last committed block.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ChainHead {
+    pub height: u64,
+    pub block_hash: Hash,
+    pub block_time_ms: u64,
+    /// App hash after executing block `height` (the genesis state's hash at height 0).
+    pub app_hash: Hash,
+}
+
+/// Everything one committed block writes, applied atomically.
+pub struct BlockRecord<'a> {
+    pub block: &'a Block,
+    pub commit: &'a Commit,
+    pub receipts: &'a [Receipt],
+    /// Sorted state writes; `None` deletes the key.
+    pub state_writes: &'a [(Vec<u8>, Option<Vec<u8>>)],
+    pub head: ChainHead,
+}
+
+pub struct Store {
+    db: DB,
+}
+
+fn get_decoded<T: BorshDeserialize>(db: &DB, col: Column, key: &[u8]) -> Result<Option<T>, StoreError> {
+    let cf = db.cf_handle(col.name()).expect("every column family is opened");
+    match db.get_pinned_cf(cf, key)? {
+        None => Ok(None),
+        Some(bytes) => decode(&bytes, RECORD_BYTES_MAX)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("record in column {}: {e}", col.name()))),
+    }
+}
+
+impl Store {
+    /// Opens (creating if absent) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_compression_type(DBCompressionType::Lz4);
+        let cfs = Column::ALL.iter().map(|c| {
+            let mut cf_opts = Options::default();
+            cf_opts.set_compression_type(DBCompressionType::Lz4);
+            ColumnFamilyDescriptor::new(c.name(), cf_opts)
+        });
+        let db = DB::open_cf_descriptors(&opts, path, cfs)?;
+        Ok(Store { db })
+    }
+
+    fn cf(&self, col: Column) -> &rocksdb::ColumnFamily {
+        self.db.cf_handle(col.name()).expect("every column family is opened")
+    }
+
+    pub fn head(&self) -> Result<Option<ChainHead>, StoreError> {
+        get_decoded(&self.db, Column::Meta, keys::HEAD)
+    }
+
+    pub fn genesis_hash(&self) -> Result<Option<Hash>, StoreError> {
+        get_decoded(&self.db, Column::Meta, keys::GENESIS_HASH)
+    }
+
+    pub fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get_cf(self.cf(Column::State), key)?)
+    }
+
+    pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
+        get_decoded(&self.db, Column::Blocks, &keys::height(height))
+    }
+
+    pub fn commit(&self, height: u64) -> Result<Option<Commit>, StoreError> {
+        get_decoded(&self.db, Column::Commits, &keys::height(height))
+    }
+
+    pub fn app_hash_at(&self, height: u64) -> Result<Option<Hash>, StoreError> {
+        get_decoded(&self.db, Column::Meta, &keys::app_hash_at(height))
+    }
+
+    /// Where a committed tx sits: (height, index in block).
+    pub fn tx_location(&self, hash: &Hash) -> Result<Option<(u64, u32)>, StoreError> {
+        get_decoded(&self.db, Column::Txs, hash.as_bytes())
+    }
+
+    pub fn receipt(&self, hash: &Hash) -> Result<Option<Receipt>, StoreError> {
+        get_decoded(&self.db, Column::Receipts, hash.as_bytes())
+    }
+
+    fn write_synced(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut opts = WriteOptions::default();
+        opts.set_sync(true);
+        Ok(self.db.write_opt(batch, &opts)?)
+    }
+
+    fn put_state_writes(&self, batch: &mut WriteBatch, writes: &[(Vec<u8>, Option<Vec<u8>>)]) {
+        let cf = self.cf(Column::State);
+        for (k, v) in writes {
+            match v {
+                Some(v) => batch.put_cf(cf, k, v),
+                None => batch.delete_cf(cf, k),
+            }
+        }
+    }
+
+    /// Writes the genesis state and head (height 0) in one synced batch.
+    pub fn init_genesis(
+        &self,
+        genesis_hash: Hash,
+        state_writes: &[(Vec<u8>, Option<Vec<u8>>)],
+        head: ChainHead,
+    ) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::default();
+        self.put_state_writes(&mut batch, state_writes);
+        let meta = self.cf(Column::Meta);
+        batch.put_cf(meta, keys::GENESIS_HASH, encode(&genesis_hash));
+        batch.put_cf(meta, keys::app_hash_at(0), encode(&head.app_hash));
+        batch.put_cf(meta, keys::HEAD, encode(&head));
+        self.write_synced(batch)
+    }
+
+    /// Stores a committed block with its commit, receipts, state writes and the new head, atomically and
+    /// durably: after a crash either all of it is there or none of it.
+    pub fn commit_block(&self, record: BlockRecord<'_>) -> Result<(), StoreError> {
+        let height = record.block.header.height;
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(Column::Blocks), keys::height(height), encode(record.block));
+        batch.put_cf(self.cf(Column::Commits), keys::height(height), encode(record.commit));
+        for receipt in record.receipts {
+            let location: (u64, u32) = (height, receipt.index);
+            batch.put_cf(self.cf(Column::Txs), receipt.tx_hash.as_bytes(), encode(&location));
+            batch.put_cf(self.cf(Column::Receipts), receipt.tx_hash.as_bytes(), encode(receipt));
+        }
+        self.put_state_writes(&mut batch, record.state_writes);
+        let meta = self.cf(Column::Meta);
+        batch.put_cf(meta, keys::app_hash_at(height), encode(&record.head.app_hash));
+        batch.put_cf(meta, keys::HEAD, encode(&record.head));
+        self.write_synced(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use consort_sdk::{Address, BlockHeader, TxOutcome};
+
+    fn block(height: u64) -> Block {
+        Block {
+            header: BlockHeader {
+                chain_id: "t".into(),
+                height,
+                time_ms: height,
+                prev_block_hash: Hash::ZERO,
+                txs_hash: Block::txs_hash_of(&[]),
+                last_app_hash: Hash::ZERO,
+                proposer: Address([0; 20]),
+            },
+            txs: vec![],
+        }
+    }
+
+    #[test]
+    fn a_committed_block_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = block(1);
+        let commit = Commit { height: 1, round: 0, block_hash: b.hash(), signatures: vec![] };
+        let receipt = Receipt { tx_hash: Hash([5; 32]), height: 1, index: 0, outcome: TxOutcome::Success, gas_used: 1 };
+        let head = ChainHead { height: 1, block_hash: b.hash(), block_time_ms: 1, app_hash: Hash([9; 32]) };
+        {
+            let store = Store::open(dir.path()).unwrap();
+            assert_eq!(store.head().unwrap(), None);
+            store
+                .commit_block(BlockRecord {
+                    block: &b,
+                    commit: &commit,
+                    receipts: std::slice::from_ref(&receipt),
+                    state_writes: &[(b"k".to_vec(), Some(b"v".to_vec()))],
+                    head: head.clone(),
+                })
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.head().unwrap(), Some(head));
+        assert_eq!(store.block(1).unwrap(), Some(b));
+        assert_eq!(store.commit(1).unwrap(), Some(commit));
+        assert_eq!(store.receipt(&Hash([5; 32])).unwrap(), Some(receipt));
+        assert_eq!(store.tx_location(&Hash([5; 32])).unwrap(), Some((1, 0)));
+        assert_eq!(store.state_get(b"k").unwrap(), Some(b"v".to_vec()));
+        assert_eq!(store.app_hash_at(1).unwrap(), Some(Hash([9; 32])));
+    }
+
+    #[test]
+    fn a_corrupt_record_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.db.put_cf(store.cf(Column::Meta), keys::HEAD, b"\x01\x02").unwrap();
+        assert!(matches!(store.head(), Err(StoreError::Corrupt(_))));
+    }
+}

@@ -1,0 +1,77 @@
+//! JSON bodies of the node's HTTP API under `/v1`, shared by the node (server) and the client.
+
+use crate::types::{u128_string, Address, BlockHeader, Commit, Hash, Receipt, SignedTx};
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/txs`: a signed tx as hex of its canonical (borsh) bytes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SubmitTxRequest {
+    pub tx: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SubmitTxResponse {
+    pub hash: Hash,
+}
+
+/// `GET /v1/txs/{hash}`: a committed tx with its receipt.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TxResponse {
+    pub hash: Hash,
+    pub tx: SignedTx,
+    pub receipt: Receipt,
+}
+
+/// `GET /v1/blocks/{height}` and `/v1/blocks/latest`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BlockResponse {
+    pub hash: Hash,
+    pub header: BlockHeader,
+    pub tx_hashes: Vec<Hash>,
+    pub commit: Commit,
+    /// App hash after executing this block.
+    pub app_hash: Hash,
+}
+
+/// `GET /v1/accounts/{address}`. An address never seen has balance 0 and nonce 0.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccountResponse {
+    pub address: Address,
+    #[serde(with = "u128_string")]
+    pub balance: u128,
+    pub nonce: u64,
+}
+
+/// `GET /v1/status`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StatusResponse {
+    pub chain_id: String,
+    pub height: u64,
+    pub app_hash: Hash,
+    pub latest_block_hash: Hash,
+    pub latest_block_time_ms: u64,
+    pub peers: u32,
+    pub mempool_txs: u64,
+    pub validator: Address,
+}
+
+/// Every 4xx/5xx answer: a stable machine-readable `code` and a sentence for people.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+/// One event on `GET /v1/events` (server-sent events, event name `block`): a block was committed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BlockEvent {
+    pub height: u64,
+    pub hash: Hash,
+    pub app_hash: Hash,
+    pub tx_hashes: Vec<Hash>,
+}

@@ -1,0 +1,202 @@
+//! Async HTTP client for a consort node, and a `Wallet` that signs with a key and tracks its nonce.
+
+use crate::api::*;
+use crate::encoding::encode;
+use crate::signing::Keypair;
+use crate::types::{Action, Address, Hash, Receipt, SignedTx, Tx};
+use std::time::{Duration, Instant};
+
+/// Gas limit a `Wallet` puts on native transfers.
+pub const TRANSFER_GAS_LIMIT: u64 = 100_000;
+/// How long one HTTP request may take before the client gives up on it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Poll interval while waiting for a tx to become final.
+const FINALITY_POLL: Duration = Duration::from_millis(50);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach the node at {url}: {source}; is it running? (set --node or CONSORT_NODE)")]
+    Unreachable { url: String, source: reqwest::Error },
+    #[error("the node answered {status} {code}: {message}")]
+    Api { status: u16, code: String, message: String },
+    #[error("unexpected answer from the node: {0}")]
+    Decode(String),
+    #[error("tx {hash} was not final after {waited:?}; it may still commit: check with `consort tx {hash}`")]
+    Timeout { hash: Hash, waited: Duration },
+}
+
+impl ClientError {
+    /// The machine-readable code of an API error (`bad_nonce`, `not_found`, …), if this is one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// `url` is the node's RPC root, for example `http://127.0.0.1:26657`.
+    pub fn new(url: &str) -> Client {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .expect("a plain HTTP client always builds");
+        Client { base: url.trim_end_matches('/').to_owned(), http }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    async fn answer<T: serde::de::DeserializeOwned>(&self, resp: reqwest::Response) -> Result<T, ClientError> {
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()));
+        }
+        match serde_json::from_slice::<ErrorResponse>(&body) {
+            Ok(e) => Err(ClientError::Api { status: status.as_u16(), code: e.error.code, message: e.error.message }),
+            Err(_) => Err(ClientError::Api {
+                status: status.as_u16(),
+                code: "http_error".into(),
+                message: String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned(),
+            }),
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+        self.answer(resp).await
+    }
+
+    pub async fn status(&self) -> Result<StatusResponse, ClientError> {
+        self.get("/v1/status").await
+    }
+
+    pub async fn account(&self, address: &Address) -> Result<AccountResponse, ClientError> {
+        self.get(&format!("/v1/accounts/{address}")).await
+    }
+
+    pub async fn balance(&self, address: &Address) -> Result<u128, ClientError> {
+        Ok(self.account(address).await?.balance)
+    }
+
+    /// A block by height, or the latest with `None`.
+    pub async fn block(&self, height: Option<u64>) -> Result<BlockResponse, ClientError> {
+        match height {
+            Some(h) => self.get(&format!("/v1/blocks/{h}")).await,
+            None => self.get("/v1/blocks/latest").await,
+        }
+    }
+
+    /// A committed tx and its receipt; `Ok(None)` while it is not (yet) committed.
+    pub async fn tx(&self, hash: &Hash) -> Result<Option<TxResponse>, ClientError> {
+        match self.get(&format!("/v1/txs/{hash}")).await {
+            Err(ClientError::Api { status: 404, .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// Hands a signed tx to the node's mempool; returns its hash once accepted (not yet final).
+    pub async fn submit(&self, tx: &SignedTx) -> Result<Hash, ClientError> {
+        let body = SubmitTxRequest { tx: hex::encode(encode(tx)) };
+        let resp = self
+            .http
+            .post(format!("{}/v1/txs", self.base))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+        let accepted: SubmitTxResponse = self.answer(resp).await?;
+        Ok(accepted.hash)
+    }
+
+    /// Submits and waits until the tx is committed, returning its receipt (which may report failure).
+    pub async fn submit_and_wait(&self, tx: &SignedTx, timeout: Duration) -> Result<Receipt, ClientError> {
+        let hash = self.submit(tx).await?;
+        self.wait_for(&hash, timeout).await
+    }
+
+    /// Waits until the tx `hash` is committed and returns its receipt.
+    pub async fn wait_for(&self, hash: &Hash, timeout: Duration) -> Result<Receipt, ClientError> {
+        let start = Instant::now();
+        loop {
+            if let Some(found) = self.tx(hash).await? {
+                return Ok(found.receipt);
+            }
+            if start.elapsed() >= timeout {
+                return Err(ClientError::Timeout { hash: *hash, waited: timeout });
+            }
+            tokio::time::sleep(FINALITY_POLL).await;
+        }
+    }
+}
+
+/// A signing key bound to a chain, with the next nonce to use.
+#[derive(Debug)]
+pub struct Wallet {
+    key: Keypair,
+    chain_id: String,
+    next_nonce: u64,
+}
+
+impl Wallet {
+    /// A wallet whose nonce is read from the node.
+    pub async fn connect(key: Keypair, client: &Client) -> Result<Wallet, ClientError> {
+        let chain_id = client.status().await?.chain_id;
+        let next_nonce = client.account(&key.address()).await?.nonce;
+        Ok(Wallet { key, chain_id, next_nonce })
+    }
+
+    /// A wallet for offline signing, with an explicit chain id and nonce.
+    pub fn offline(key: Keypair, chain_id: &str, next_nonce: u64) -> Wallet {
+        Wallet { key, chain_id: chain_id.to_owned(), next_nonce }
+    }
+
+    pub fn address(&self) -> Address {
+        self.key.address()
+    }
+
+    pub fn next_nonce(&self) -> u64 {
+        self.next_nonce
+    }
+
+    /// Re-reads the nonce from the node, for example after a tx of ours was refused.
+    pub async fn resync(&mut self, client: &Client) -> Result<(), ClientError> {
+        self.next_nonce = client.account(&self.address()).await?.nonce;
+        Ok(())
+    }
+
+    /// Signs `action` with the next nonce and advances it.
+    pub fn sign(&mut self, action: Action, gas_limit: u64) -> SignedTx {
+        let tx = Tx {
+            chain_id: self.chain_id.clone(),
+            signer: self.key.public(),
+            nonce: self.next_nonce,
+            gas_limit,
+            action,
+        };
+        self.next_nonce += 1;
+        self.key.sign_tx(tx)
+    }
+
+    pub fn transfer(&mut self, to: Address, amount: u128) -> SignedTx {
+        self.sign(Action::Transfer { to, amount }, TRANSFER_GAS_LIMIT)
+    }
+}

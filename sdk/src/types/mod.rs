@@ -1,0 +1,19 @@
+//! Protocol types. Borsh is the canonical (hashed, signed, stored) form; serde gives the JSON views.
+
+mod address;
+mod amount;
+mod block;
+mod hash;
+mod keys;
+mod receipt;
+mod tx;
+mod vote;
+
+pub use address::{Address, AddressError, ADDRESS_HRP};
+pub use amount::u128_string;
+pub use block::{Block, BlockHeader};
+pub use hash::{Hash, HashParseError};
+pub use keys::{PublicKey, Signature};
+pub use receipt::{Receipt, TxOutcome};
+pub use tx::{Action, SignedTx, Tx, CHAIN_ID_BYTES_MAX};
+pub use vote::{Commit, CommitSig, Vote, VoteKind};

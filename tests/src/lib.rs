@@ -1,0 +1,133 @@
+//! Harness for tests that run the real `consort-node` and `consort` binaries on loopback.
+//!
+//! ```ignore
+//! let node = DevNode::start(home.path()).await?;   // `consort-node dev` on a free port
+//! node.client().status().await?;
+//! let out = node.cli(&["balance", "dev0", "--json"])?;
+//! let node = node.restart().await?;                // SIGTERM, wait for a clean exit, start again
+//! ```
+
+use anyhow::{bail, Context};
+use consort_sdk::Client;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Generous: a loaded 2-core CI machine may be slow to start a process or commit a block.
+pub const STARTUP_DEADLINE: Duration = Duration::from_secs(120);
+pub const FINALITY_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Directory holding the workspace binaries: the tests' own executable lives in `<target>/<profile>/deps`.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent().and_then(Path::parent).expect("tests run from <target>/<profile>/deps").to_path_buf()
+}
+
+pub fn bin(name: &str) -> anyhow::Result<PathBuf> {
+    let path = bin_dir().join(name);
+    if !path.exists() {
+        bail!("{} is missing: build the binaries first with `cargo build --workspace --bins`", path.display());
+    }
+    Ok(path)
+}
+
+/// A running `consort-node dev` process.
+pub struct DevNode {
+    child: Child,
+    home: PathBuf,
+    pub url: String,
+    /// Everything the node printed on stdout up to and including its RPC line.
+    pub banner: Vec<String>,
+}
+
+impl DevNode {
+    /// Starts `consort-node dev --home HOME --rpc 127.0.0.1:0` and waits until it announces its RPC URL.
+    pub async fn start(home: &Path) -> anyhow::Result<DevNode> {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(home.with_extension("log"))?;
+        let mut child = Command::new(bin("consort-node")?)
+            .args(["dev", "--home"])
+            .arg(home)
+            .args(["--rpc", "127.0.0.1:0"])
+            .env_remove("CONSORT_HOME")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot spawn consort-node")?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut banner = Vec::new();
+        let url = tokio::time::timeout(STARTUP_DEADLINE, async {
+            while let Some(line) = lines.next_line().await? {
+                banner.push(line.clone());
+                if let Some(url) = line.strip_prefix("RPC: ") {
+                    return Ok(url.to_owned());
+                }
+            }
+            bail!("consort-node exited before announcing its RPC address; see {}", home.with_extension("log").display())
+        })
+        .await
+        .context("consort-node did not start in time")??;
+        // Keep draining stdout so the node never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(DevNode { child, home: home.to_owned(), url, banner })
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.url)
+    }
+
+    /// Runs the `consort` CLI against this node with this home's keystore.
+    pub fn cli(&self, args: &[&str]) -> anyhow::Result<Output> {
+        let out = std::process::Command::new(bin("consort")?)
+            .arg("--home")
+            .arg(&self.home)
+            .args(["--node", &self.url])
+            .args(args)
+            .env_remove("CONSORT_NODE")
+            .env_remove("CONSORT_HOME")
+            .stdin(Stdio::null())
+            .output()?;
+        Ok(out)
+    }
+
+    /// Sends SIGTERM and waits for a clean (exit code 0) shutdown.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let pid = self.child.id().context("node already exited")?;
+        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status()?;
+        if !status.success() {
+            bail!("kill -TERM {pid} failed");
+        }
+        let exit = tokio::time::timeout(STARTUP_DEADLINE, self.child.wait()).await.context("node did not stop in time")??;
+        if !exit.success() {
+            bail!("node exited with {exit} on SIGTERM; see {}", self.home.with_extension("log").display());
+        }
+        Ok(())
+    }
+
+    pub async fn restart(self) -> anyhow::Result<DevNode> {
+        let home = self.home.clone();
+        self.stop().await?;
+        DevNode::start(&home).await
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing after `deadline`.
+pub async fn wait_until<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return Ok(v);
+        }
+        if start.elapsed() > deadline {
+            bail!("timed out after {deadline:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,154 @@
+//! Every kind of bad input gets a 4xx with a machine-readable code, is counted in /metrics, and commits
+//! nothing. Broken homes give a clear message instead of a panic.
+
+use consort_sdk::encoding::encode;
+use consort_sdk::{Action, Keypair, Keystore, Tx, Wallet};
+use consort_tests::{bin, DevNode, FINALITY_DEADLINE};
+use std::process::Command;
+
+async fn post_raw(url: &str, body: Vec<u8>) -> anyhow::Result<(u16, serde_json::Value)> {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/v1/txs"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    Ok((status, resp.json().await?))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_txs_are_refused_counted_and_never_committed() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    let node = DevNode::start(&home).await?;
+    let client = node.client();
+    let dev0 = Keystore::new(home.join("keystore")).get("dev0")?.1;
+    let chain = client.status().await?.chain_id;
+    let start_nonce = client.account(&dev0.address()).await?.nonce;
+    let to = Keypair::generate().address();
+    let tx = |key: &Keypair, chain: &str, nonce: u64, amount: u128| {
+        key.sign_tx(Tx {
+            chain_id: chain.into(),
+            signer: key.public(),
+            nonce,
+            gas_limit: 100_000,
+            action: Action::Transfer { to, amount },
+        })
+    };
+
+    let mut forged = tx(&dev0, &chain, start_nonce, 1);
+    forged.signature.0[0] ^= 1;
+    let cases = vec![
+        ("bad_signature", forged),
+        ("wrong_chain_id", tx(&dev0, "another-chain", start_nonce, 1)),
+        ("nonce_too_high", tx(&dev0, &chain, start_nonce + 10_000, 1)),
+        ("unknown_account", tx(&Keypair::generate(), &chain, 0, 1)),
+        ("insufficient_funds", tx(&dev0, &chain, start_nonce, u128::MAX)),
+        ("zero_amount", tx(&dev0, &chain, start_nonce, 0)),
+    ];
+    for (code, bad) in &cases {
+        let err = client.submit(bad).await.expect_err(code);
+        assert_eq!(err.code(), Some(*code), "{err}");
+    }
+
+    // A replayed tx: commit one, then send the very same bytes again.
+    let good = tx(&dev0, &chain, start_nonce, 7);
+    assert!(client.submit_and_wait(&good, FINALITY_DEADLINE).await?.is_success());
+    assert_eq!(client.submit(&good).await.unwrap_err().code(), Some("nonce_too_low"));
+
+    // Malformed bodies, each with its own code and status.
+    let url = &node.url;
+    let (status, body) = post_raw(url, b"{not json".to_vec()).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("malformed_json")));
+    let (status, body) = post_raw(url, br#"{"tx":"zz"}"#.to_vec()).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("malformed_hex")));
+    let (status, body) = post_raw(url, br#"{"tx":"0102"}"#.to_vec()).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("malformed_tx")));
+    let mut trailing = encode(&tx(&dev0, &chain, start_nonce + 1, 1));
+    trailing.push(0);
+    let (status, body) = post_raw(url, format!(r#"{{"tx":"{}"}}"#, hex_of(&trailing)).into_bytes()).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("malformed_tx")));
+    let big = format!(r#"{{"tx":"{}"}}"#, "00".repeat(100 * 1024));
+    let (status, body) = post_raw(url, big.into_bytes()).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("tx_too_large")));
+    let huge = format!(r#"{{"tx":"{}"}}"#, "00".repeat(1024 * 1024));
+    let (status, body) = post_raw(url, huge.into_bytes()).await?;
+    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("body_too_large")));
+
+    // Queries with bad parameters.
+    for (path, code) in [
+        ("/v1/accounts/consort1nope", "bad_address"),
+        ("/v1/blocks/abc", "bad_height"),
+        ("/v1/txs/xyz", "bad_hash"),
+        ("/v1/blocks/999999999", "not_found"),
+        ("/v1/nothing-here", "not_found"),
+    ] {
+        let resp = reqwest::get(format!("{url}{path}")).await?;
+        assert!(resp.status().is_client_error(), "{path}: {}", resp.status());
+        let body: serde_json::Value = resp.json().await?;
+        assert_eq!(body["error"]["code"], code, "{path}");
+    }
+
+    // Nothing of the refused txs was committed: only the one good transfer moved funds.
+    let mut wallet = Wallet::connect(dev0.clone(), &client).await?;
+    assert_eq!(wallet.next_nonce(), start_nonce + 1);
+    assert!(client.submit_and_wait(&wallet.transfer(to, 1), FINALITY_DEADLINE).await?.is_success());
+    assert_eq!(client.balance(&to).await?, 8);
+
+    let metrics = reqwest::get(format!("{url}/metrics")).await?.text().await?;
+    for (code, _) in &cases {
+        assert!(metrics.contains(&format!("consort_txs_rejected_total{{reason=\"{code}\"}} 1")), "{code} counted:\n{metrics}");
+    }
+    for code in ["nonce_too_low", "malformed_json", "malformed_hex", "body_too_large"] {
+        assert!(metrics.contains(&format!("reason=\"{code}\"")), "{code} counted");
+    }
+    assert!(metrics.contains("consort_height "));
+    assert!(metrics.contains("consort_mempool_txs "));
+    assert!(metrics.contains("consort_txs_committed_total "));
+    node.stop().await
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn node_cmd(args: &[&str]) -> anyhow::Result<(bool, String)> {
+    let out = Command::new(bin("consort-node")?).args(args).env_remove("CONSORT_HOME").output()?;
+    Ok((out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_homes_give_clear_errors() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let missing = dir.path().join("missing");
+    let (ok, err) = node_cmd(&["start", "--home", missing.to_str().unwrap()])?;
+    assert!(!ok && err.contains("no node home at") && err.contains("consort-node init"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let home = dir.path().join("home");
+    let h = home.to_str().unwrap();
+    let (ok, err) = node_cmd(&["init", "--home", h, "--chain-id", "test-chain", "--rpc", "127.0.0.1:0"])?;
+    assert!(ok, "{err}");
+    let (ok, err) = node_cmd(&["init", "--home", h])?;
+    assert!(!ok && err.contains("already exists"), "{err}");
+
+    let genesis = home.join("genesis.json");
+    let original = std::fs::read_to_string(&genesis)?;
+    std::fs::write(&genesis, &original[..original.len() / 2])?;
+    let (ok, err) = node_cmd(&["start", "--home", h])?;
+    assert!(!ok && err.contains("genesis") && !err.contains("panicked"), "{err}");
+    std::fs::write(&genesis, &original)?;
+
+    let config = home.join("config.toml");
+    let original_config = std::fs::read_to_string(&config)?;
+    std::fs::write(&config, "[rpc]\nlisten = 12\n")?;
+    let (ok, err) = node_cmd(&["start", "--home", h])?;
+    assert!(!ok && err.contains("config.toml") && !err.contains("panicked"), "{err}");
+    std::fs::write(&config, &original_config)?;
+
+    std::fs::write(home.join("validator_key.json"), "{")?;
+    let (ok, err) = node_cmd(&["start", "--home", h])?;
+    assert!(!ok && err.contains("validator_key.json") && !err.contains("panicked"), "{err}");
+    Ok(())
+}

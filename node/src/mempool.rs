@@ -97,7 +97,7 @@ impl Mempool {
         loop {
             let mut progressed = false;
             for (nonce, queue) in cursors.iter_mut() {
-                let Some(entry) = queue.get(nonce) else { continue };
+                let Some(entry) = queue.get(&*nonce) else { continue };
                 if out.len() >= txs_max || bytes + entry.bytes > bytes_max {
                     return out;
                 }

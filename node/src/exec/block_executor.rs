@@ -1,4 +1,4 @@
-use super::tx_rules::{check_stateless, gas_cost, TxRejection};
+use super::tx_rules::{check_authorised, check_well_formed, gas_cost, TxRejection};
 use super::{app_hash, Overlay, StateReader, StateWrites};
 use crate::storage::StoreError;
 use consort_sdk::{Action, Block, Hash, Receipt, SignedTx, TxOutcome};
@@ -54,14 +54,13 @@ fn apply_tx<R: StateReader>(
     if tx.tx.nonce != from.nonce {
         return Ok(Err(TxRejection::NonceMismatch { expected: from.nonce, got: tx.tx.nonce }));
     }
-    let authorised = check_stateless(tx, chain_id);
-    if matches!(authorised, Err(TxRejection::WrongChainId { .. } | TxRejection::BadSignature)) {
-        return Ok(authorised);
+    if let Err(rejection) = check_authorised(tx, chain_id) {
+        return Ok(Err(rejection));
     }
     from.nonce += 1;
     state.set_account(&sender, &from);
-    if authorised.is_err() {
-        return Ok(authorised);
+    if let Err(rejection) = check_well_formed(tx) {
+        return Ok(Err(rejection));
     }
     match &tx.tx.action {
         Action::Transfer { to, amount } => transfer(state, &sender, to, *amount),
@@ -167,6 +166,8 @@ mod tests {
         wrong_chain = alice.sign_tx(wrong_chain.tx);
         let mut forged = transfer_tx(&alice, 2, bob, 1);
         forged.signature.0[0] ^= 1;
+        let mut forged_zero = transfer_tx(&alice, 2, bob, 0);
+        forged_zero.signature.0[0] ^= 1;
         let stranger = Keypair::generate();
         let txs = vec![
             transfer_tx(&alice, 0, bob, 60),       // ok
@@ -174,6 +175,7 @@ mod tests {
             transfer_tx(&alice, 1, bob, 1),        // replay of nonce 1
             wrong_chain,                           // right nonce, wrong chain: no effect
             forged,                                // right nonce, forged signature: no effect
+            forged_zero,                           // forged and malformed: still no effect
             transfer_tx(&stranger, 0, bob, 1),     // unknown sender
             transfer_tx(&alice, 2, bob, 0),        // zero amount, nonce consumed
         ];
@@ -186,6 +188,7 @@ mod tests {
                 Some("insufficient_funds"),
                 Some("nonce_mismatch"),
                 Some("wrong_chain_id"),
+                Some("bad_signature"),
                 Some("bad_signature"),
                 Some("unknown_account"),
                 Some("zero_amount"),

@@ -11,4 +11,7 @@ pub use account::{account_key, Account};
 pub use app_hash::app_hash;
 pub use block_executor::{execute_block, Executed};
 pub use overlay::{Overlay, StateReader, StateWrites};
-pub use tx_rules::{check_admission, check_stateless, gas_cost, TxRejection, GAS_LIMIT_MAX, TRANSFER_GAS};
+pub use tx_rules::{
+    check_admission, check_authorised, check_stateless, check_well_formed, gas_cost, TxRejection, GAS_LIMIT_MAX,
+    TRANSFER_GAS,
+};

@@ -59,12 +59,17 @@ pub fn gas_cost(action: &Action) -> u64 {
     }
 }
 
-/// Checks that need no state: chain, signature, gas bounds, action shape.
-pub fn check_stateless(tx: &SignedTx, chain_id: &str) -> Result<(), TxRejection> {
+/// Is the tx really from its signer, for this chain? Txs that fail this must have no effect at all.
+pub fn check_authorised(tx: &SignedTx, chain_id: &str) -> Result<(), TxRejection> {
     if tx.tx.chain_id != chain_id {
         let got = tx.tx.chain_id.chars().take(CHAIN_ID_BYTES_MAX).collect();
         return Err(TxRejection::WrongChainId { expected: chain_id.to_owned(), got });
     }
+    tx.verify_signature().map_err(|_| TxRejection::BadSignature)
+}
+
+/// Are the gas limit and the action's parameters acceptable?
+pub fn check_well_formed(tx: &SignedTx) -> Result<(), TxRejection> {
     if tx.tx.gas_limit > GAS_LIMIT_MAX {
         return Err(TxRejection::GasLimitTooHigh { max: GAS_LIMIT_MAX, got: tx.tx.gas_limit });
     }
@@ -73,10 +78,15 @@ pub fn check_stateless(tx: &SignedTx, chain_id: &str) -> Result<(), TxRejection>
         return Err(TxRejection::GasLimitTooLow { needed, got: tx.tx.gas_limit });
     }
     match tx.tx.action {
-        Action::Transfer { amount: 0, .. } => return Err(TxRejection::ZeroAmount),
-        Action::Transfer { .. } => {}
+        Action::Transfer { amount: 0, .. } => Err(TxRejection::ZeroAmount),
+        Action::Transfer { .. } => Ok(()),
     }
-    tx.verify_signature().map_err(|_| TxRejection::BadSignature)
+}
+
+/// Checks that need no state, the cheap ones before the signature.
+pub fn check_stateless(tx: &SignedTx, chain_id: &str) -> Result<(), TxRejection> {
+    check_well_formed(tx)?;
+    check_authorised(tx, chain_id)
 }
 
 /// Checks against the sender's committed account before a tx enters the mempool. `pending_spend` is what

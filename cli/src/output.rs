@@ -12,10 +12,7 @@ pub fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String)
 
 pub fn error(json: bool, e: &anyhow::Error) {
     if json {
-        let code = e
-            .downcast_ref::<consort_sdk::ClientError>()
-            .and_then(|c| c.code())
-            .unwrap_or("error");
+        let code = e.downcast_ref::<consort_sdk::ClientError>().and_then(|c| c.code()).unwrap_or("error");
         let body = serde_json::json!({ "error": { "code": code, "message": format!("{e:#}") } });
         eprintln!("{body}");
     } else {

@@ -44,7 +44,11 @@ pub struct ConsensusConfig {
 
 impl Default for RpcConfig {
     fn default() -> Self {
-        RpcConfig { listen: "127.0.0.1:26657".parse().expect("valid default"), body_bytes_max: 256 * 1024, events_buffer_max: 256 }
+        RpcConfig {
+            listen: "127.0.0.1:26657".parse().expect("valid default"),
+            body_bytes_max: 256 * 1024,
+            events_buffer_max: 256,
+        }
     }
 }
 

@@ -59,7 +59,11 @@ impl Home {
         let genesis = Genesis {
             chain_id: chain_id.to_owned(),
             genesis_time_ms: crate::clock::now_ms(),
-            validators: vec![GenesisValidator { name: "validator0".into(), public_key: validator.public(), power: INIT_VALIDATOR_POWER }],
+            validators: vec![GenesisValidator {
+                name: "validator0".into(),
+                public_key: validator.public(),
+                power: INIT_VALIDATOR_POWER,
+            }],
             accounts,
         };
         genesis.validate()?;

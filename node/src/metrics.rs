@@ -37,7 +37,11 @@ impl Metrics {
         };
         registry.register("height", "Height of the last committed block", m.height.clone());
         registry.register("blocks_committed", "Blocks committed since start", m.blocks_committed.clone());
-        registry.register("txs_committed", "Txs committed in blocks since start (failed ones included)", m.txs_committed.clone());
+        registry.register(
+            "txs_committed",
+            "Txs committed in blocks since start (failed ones included)",
+            m.txs_committed.clone(),
+        );
         registry.register("txs_failed", "Committed txs whose receipt reports failure", m.txs_failed.clone());
         registry.register("txs_admitted", "Txs accepted into the mempool", m.txs_admitted.clone());
         registry.register("mempool_txs", "Txs waiting in the mempool", m.mempool_txs.clone());

@@ -46,7 +46,12 @@ impl NodeState {
 }
 
 /// Opens the database, writing genesis on first start and refusing a database of another chain.
-pub fn open_state(config: NodeConfig, genesis: &Genesis, data_dir: &std::path::Path, me: &Keypair) -> anyhow::Result<NodeState> {
+pub fn open_state(
+    config: NodeConfig,
+    genesis: &Genesis,
+    data_dir: &std::path::Path,
+    me: &Keypair,
+) -> anyhow::Result<NodeState> {
     let validators = ValidatorSet::new(
         genesis
             .validators
@@ -198,7 +203,11 @@ fn produce_one(state: &NodeState, me: &Keypair) -> anyhow::Result<ChainHead> {
 }
 
 /// Produces blocks until `shutdown` flips: at once while txs wait, otherwise every empty-block interval.
-pub async fn run_block_loop(state: Arc<NodeState>, me: Keypair, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+pub async fn run_block_loop(
+    state: Arc<NodeState>,
+    me: Keypair,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let idle = Duration::from_millis(state.config.consensus.empty_block_interval_ms);
     while !*shutdown.borrow() {
         let (st, key) = (state.clone(), me.clone());

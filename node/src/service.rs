@@ -9,7 +9,11 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 /// Runs the node in `home` until a shutdown signal. `on_ready` gets the bound RPC address.
-pub async fn run(home: &Home, rpc_override: Option<SocketAddr>, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+pub async fn run(
+    home: &Home,
+    rpc_override: Option<SocketAddr>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
     let (mut config, genesis, validator_key) = home.load()?;
     if let Some(addr) = rpc_override {
         config.rpc.listen = addr;

@@ -44,10 +44,8 @@ pub struct Client {
 impl Client {
     /// `url` is the node's RPC root, for example `http://127.0.0.1:26657`.
     pub fn new(url: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .expect("a plain HTTP client always builds");
+        let http =
+            reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build().expect("a plain HTTP client always builds");
         Client { base: url.trim_end_matches('/').to_owned(), http }
     }
 
@@ -57,10 +55,7 @@ impl Client {
 
     async fn answer<T: serde::de::DeserializeOwned>(&self, resp: reqwest::Response) -> Result<T, ClientError> {
         let status = resp.status();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+        let body = resp.bytes().await.map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()));
         }

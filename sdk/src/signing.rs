@@ -33,8 +33,7 @@ pub fn verify<T: BorshSerialize>(
     let key = VerifyingKey::from_bytes(&key.0).map_err(|_| SignatureError::BadPublicKey)?;
     let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
     // verify_strict rejects small-order keys and non-canonical signatures: no malleable tx hashes.
-    key.verify_strict(&signing_bytes(domain, value), &sig)
-        .map_err(|_| SignatureError::Invalid)
+    key.verify_strict(&signing_bytes(domain, value), &sig).map_err(|_| SignatureError::Invalid)
 }
 
 /// An ed25519 key pair.

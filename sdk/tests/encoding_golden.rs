@@ -18,13 +18,14 @@ fn sample_tx() -> Tx {
 #[test]
 fn tx_bytes_are_pinned() {
     let expected = concat!(
-        "01000000", "63",                                                       // chain_id: len u32 LE, "c"
+        "01000000",
+        "63",                                                               // chain_id: len u32 LE, "c"
         "0101010101010101010101010101010101010101010101010101010101010101", // signer
-        "0200000000000000",                                                     // nonce u64 LE
-        "0300000000000000",                                                     // gas_limit u64 LE
-        "00",                                                                   // Action::Transfer
-        "0404040404040404040404040404040404040404",                             // to
-        "05000000000000000000000000000000",                                     // amount u128 LE
+        "0200000000000000",                                                 // nonce u64 LE
+        "0300000000000000",                                                 // gas_limit u64 LE
+        "00",                                                               // Action::Transfer
+        "0404040404040404040404040404040404040404",                         // to
+        "05000000000000000000000000000000",                                 // amount u128 LE
     );
     assert_eq!(hex::encode(encode(&sample_tx())), expected);
     assert_eq!(
@@ -35,13 +36,16 @@ fn tx_bytes_are_pinned() {
 
 #[test]
 fn vote_bytes_are_pinned() {
-    let vote = Vote { chain_id: "c".into(), height: 7, round: 1, kind: VoteKind::Precommit, block_hash: Some(Hash([9; 32])) };
+    let vote =
+        Vote { chain_id: "c".into(), height: 7, round: 1, kind: VoteKind::Precommit, block_hash: Some(Hash([9; 32])) };
     let expected = concat!(
-        "01000000", "63",
+        "01000000",
+        "63",
         "0700000000000000",
         "01000000",
         "01",
-        "01", "0909090909090909090909090909090909090909090909090909090909090909",
+        "01",
+        "0909090909090909090909090909090909090909090909090909090909090909",
     );
     assert_eq!(hex::encode(encode(&vote)), expected);
     let nil = Vote { block_hash: None, ..vote };

@@ -100,7 +100,8 @@ impl DevNode {
         if !status.success() {
             bail!("kill -TERM {pid} failed");
         }
-        let exit = tokio::time::timeout(STARTUP_DEADLINE, self.child.wait()).await.context("node did not stop in time")??;
+        let exit =
+            tokio::time::timeout(STARTUP_DEADLINE, self.child.wait()).await.context("node did not stop in time")??;
         if !exit.success() {
             bail!("node exited with {exit} on SIGTERM; see {}", self.home.with_extension("log").display());
         }

@@ -98,7 +98,10 @@ async fn bad_txs_are_refused_counted_and_never_committed() -> anyhow::Result<()>
 
     let metrics = reqwest::get(format!("{url}/metrics")).await?.text().await?;
     for (code, _) in &cases {
-        assert!(metrics.contains(&format!("consort_txs_rejected_total{{reason=\"{code}\"}} 1")), "{code} counted:\n{metrics}");
+        assert!(
+            metrics.contains(&format!("consort_txs_rejected_total{{reason=\"{code}\"}} 1")),
+            "{code} counted:\n{metrics}"
+        );
     }
     for code in ["nonce_too_low", "malformed_json", "malformed_hex", "body_too_large"] {
         assert!(metrics.contains(&format!("reason=\"{code}\"")), "{code} counted");

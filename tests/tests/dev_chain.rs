@@ -13,7 +13,11 @@ async fn transfers_through_sdk_and_cli_survive_a_restart() -> anyhow::Result<()>
     let dir = tempfile::tempdir()?;
     let home = dir.path().join("home");
     let node = DevNode::start(&home).await?;
-    assert!(node.banner.iter().any(|l| l.contains("dev0") && l.contains("consort1")), "banner lists dev accounts: {:?}", node.banner);
+    assert!(
+        node.banner.iter().any(|l| l.contains("dev0") && l.contains("consort1")),
+        "banner lists dev accounts: {:?}",
+        node.banner
+    );
     let client = node.client();
     let status = client.status().await?;
     assert_eq!(status.chain_id, "consort-dev");

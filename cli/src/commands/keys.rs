@@ -53,7 +53,9 @@ pub fn run(ctx: &Ctx, cmd: KeysCommand) -> anyhow::Result<()> {
             hex::decode_to_slice(secret.trim().trim_start_matches("0x"), &mut bytes)
                 .map_err(|_| anyhow::anyhow!("the secret key must be 64 hex characters (32 bytes)"))?;
             let file = ctx.keystore.add(&name, &Keypair::from_secret(bytes))?;
-            print(ctx.json, &public_view(&file), || format!("imported key {} with address {}", file.name, file.address));
+            print(ctx.json, &public_view(&file), || {
+                format!("imported key {} with address {}", file.name, file.address)
+            });
         }
     }
     Ok(())

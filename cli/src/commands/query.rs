@@ -6,7 +6,9 @@ use consort_sdk::{Hash, TxOutcome};
 pub async fn balance(ctx: &Ctx, who: &str) -> anyhow::Result<()> {
     let address = ctx.resolve_address(who)?;
     let account = ctx.client.account(&address).await?;
-    print(ctx.json, &account, || format!("{}\nbalance: {}\nnonce:   {}", account.address, account.balance, account.nonce));
+    print(ctx.json, &account, || {
+        format!("{}\nbalance: {}\nnonce:   {}", account.address, account.balance, account.nonce)
+    });
     Ok(())
 }
 

@@ -40,7 +40,12 @@ pub async fn run(ctx: &Ctx, args: TransferArgs) -> anyhow::Result<()> {
     }
     let receipt = receipt?;
     print(ctx.json, &receipt, || {
-        format!("transferred {} from {} to {to}\ntx {hash} final at height {}", args.amount, wallet.address(), receipt.height)
+        format!(
+            "transferred {} from {} to {to}\ntx {hash} final at height {}",
+            args.amount,
+            wallet.address(),
+            receipt.height
+        )
     });
     if let TxOutcome::Failed { code, message } = &receipt.outcome {
         bail!("tx {hash} was included at height {} but failed ({code}): {message}", receipt.height);

@@ -71,7 +71,10 @@ impl ValidatorSet {
             return Err(CommitError::WrongHeight { expected: height, got: commit.height });
         }
         if commit.block_hash != *block_hash {
-            return Err(CommitError::WrongBlock { expected: block_hash.to_string(), got: commit.block_hash.to_string() });
+            return Err(CommitError::WrongBlock {
+                expected: block_hash.to_string(),
+                got: commit.block_hash.to_string(),
+            });
         }
         let vote = commit.vote(chain_id);
         let mut seen = BTreeSet::new();
@@ -101,7 +104,12 @@ mod tests {
         ValidatorSet::new(
             keys.iter()
                 .enumerate()
-                .map(|(i, k)| Validator { name: format!("v{i}"), public_key: k.public(), address: k.address(), power: 1 })
+                .map(|(i, k)| Validator {
+                    name: format!("v{i}"),
+                    public_key: k.public(),
+                    address: k.address(),
+                    power: 1,
+                })
                 .collect(),
         )
     }
@@ -109,7 +117,8 @@ mod tests {
     fn commit_by(keys: &[&Keypair], hash: Hash) -> Commit {
         let mut c = Commit { height: 5, round: 0, block_hash: hash, signatures: vec![] };
         let vote = c.vote("c");
-        c.signatures = keys.iter().map(|k| CommitSig { validator: k.public(), signature: k.sign_vote(&vote) }).collect();
+        c.signatures =
+            keys.iter().map(|k| CommitSig { validator: k.public(), signature: k.sign_vote(&vote) }).collect();
         c
     }
 
@@ -139,6 +148,9 @@ mod tests {
             set.verify_commit("other-chain", 5, &h, &commit_by(&[&keys[0], &keys[1], &keys[2]], h)),
             Err(CommitError::BadSignature(_))
         ));
-        assert!(matches!(set.verify_commit("c", 6, &h, &commit_by(&keys.iter().collect::<Vec<_>>(), h)), Err(CommitError::WrongHeight { .. })));
+        assert!(matches!(
+            set.verify_commit("c", 6, &h, &commit_by(&keys.iter().collect::<Vec<_>>(), h)),
+            Err(CommitError::WrongHeight { .. })
+        ));
     }
 }

@@ -104,10 +104,7 @@ mod tests {
     const CHAIN: &str = "test-chain";
 
     fn state_with(accounts: &[(Address, u128)]) -> BTreeMap<Vec<u8>, Vec<u8>> {
-        accounts
-            .iter()
-            .map(|(a, b)| (account_key(a), encode(&Account { balance: *b, nonce: 0 })))
-            .collect()
+        accounts.iter().map(|(a, b)| (account_key(a), encode(&Account { balance: *b, nonce: 0 }))).collect()
     }
 
     fn block_of(txs: Vec<SignedTx>) -> Block {
@@ -170,14 +167,14 @@ mod tests {
         forged_zero.signature.0[0] ^= 1;
         let stranger = Keypair::generate();
         let txs = vec![
-            transfer_tx(&alice, 0, bob, 60),       // ok
-            transfer_tx(&alice, 1, bob, 60),       // insufficient funds, nonce consumed
-            transfer_tx(&alice, 1, bob, 1),        // replay of nonce 1
-            wrong_chain,                           // right nonce, wrong chain: no effect
-            forged,                                // right nonce, forged signature: no effect
-            forged_zero,                           // forged and malformed: still no effect
-            transfer_tx(&stranger, 0, bob, 1),     // unknown sender
-            transfer_tx(&alice, 2, bob, 0),        // zero amount, nonce consumed
+            transfer_tx(&alice, 0, bob, 60),   // ok
+            transfer_tx(&alice, 1, bob, 60),   // insufficient funds, nonce consumed
+            transfer_tx(&alice, 1, bob, 1),    // replay of nonce 1
+            wrong_chain,                       // right nonce, wrong chain: no effect
+            forged,                            // right nonce, forged signature: no effect
+            forged_zero,                       // forged and malformed: still no effect
+            transfer_tx(&stranger, 0, bob, 1), // unknown sender
+            transfer_tx(&alice, 2, bob, 0),    // zero amount, nonce consumed
         ];
         let executed = execute_block(&state, &block_of(txs), CHAIN, &Hash::ZERO).unwrap();
         let codes: Vec<_> = executed.receipts.iter().map(code_of).collect();

@@ -17,7 +17,9 @@ pub enum TxRejection {
     BadSignature,
     #[error("nonce {got} was already used; the account's next nonce is {expected}")]
     NonceTooLow { expected: u64, got: u64 },
-    #[error("nonce {got} is too far ahead: the account's next nonce is {expected} and at most {window} may be pending")]
+    #[error(
+        "nonce {got} is too far ahead: the account's next nonce is {expected} and at most {window} may be pending"
+    )]
     NonceTooHigh { expected: u64, got: u64, window: u64 },
     #[error("nonce {got} does not match the account's next nonce {expected}")]
     NonceMismatch { expected: u64, got: u64 },

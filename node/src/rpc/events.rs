@@ -12,7 +12,9 @@ use tokio_stream::StreamExt;
 pub async fn stream(State(state): State<Arc<NodeState>>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let events = BroadcastStream::new(state.events.subscribe()).map(|item| {
         Ok(match item {
-            Ok(block) => Event::default().event("block").json_data(&block).unwrap_or_else(|_| Event::default().event("error")),
+            Ok(block) => {
+                Event::default().event("block").json_data(&block).unwrap_or_else(|_| Event::default().event("error"))
+            }
             Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(n)) => {
                 Event::default().event("lagged").data(n.to_string())
             }

@@ -26,10 +26,13 @@ fn block_at(state: &NodeState, height: u64) -> Result<BlockResponse, ApiError> {
     })
 }
 
-pub async fn block(State(state): State<Arc<NodeState>>, Path(height): Path<String>) -> Result<Json<BlockResponse>, ApiError> {
-    let height: u64 = height
-        .parse()
-        .map_err(|_| ApiError::bad_request("bad_height", format!("{height:?} is not a block height (a whole number, or 'latest')")))?;
+pub async fn block(
+    State(state): State<Arc<NodeState>>,
+    Path(height): Path<String>,
+) -> Result<Json<BlockResponse>, ApiError> {
+    let height: u64 = height.parse().map_err(|_| {
+        ApiError::bad_request("bad_height", format!("{height:?} is not a block height (a whole number, or 'latest')"))
+    })?;
     block_at(&state, height).map(Json)
 }
 
@@ -42,8 +45,12 @@ pub async fn latest_block(State(state): State<Arc<NodeState>>) -> Result<Json<Bl
 }
 
 /// An address never seen reads as balance 0, nonce 0: every address is a valid destination.
-pub async fn account(State(state): State<Arc<NodeState>>, Path(address): Path<String>) -> Result<Json<AccountResponse>, ApiError> {
-    let address: Address = address.parse().map_err(|e: consort_sdk::AddressError| ApiError::bad_request("bad_address", e.to_string()))?;
+pub async fn account(
+    State(state): State<Arc<NodeState>>,
+    Path(address): Path<String>,
+) -> Result<Json<AccountResponse>, ApiError> {
+    let address: Address =
+        address.parse().map_err(|e: consort_sdk::AddressError| ApiError::bad_request("bad_address", e.to_string()))?;
     let account = state.account(&address)?.unwrap_or_default();
     Ok(Json(AccountResponse { address, balance: account.balance, nonce: account.nonce }))
 }

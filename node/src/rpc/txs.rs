@@ -38,14 +38,17 @@ fn parse_and_admit(state: &NodeState, body: Result<Bytes, BytesRejection>) -> Re
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             let limit = state.config.rpc.body_bytes_max;
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("request body is over the {limit}-byte limit"))
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("request body is over the {limit}-byte limit"),
+            )
         } else {
             ApiError::bad_request("bad_body", rejection.body_text())
         }
     })?;
-    let request: SubmitTxRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("expected {{\"tx\": \"<hex>\"}}: {e}"))
-    })?;
+    let request: SubmitTxRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("expected {{\"tx\": \"<hex>\"}}: {e}")))?;
     let bytes = hex::decode(request.tx.trim_start_matches("0x"))
         .map_err(|e| ApiError::bad_request("malformed_hex", format!("field tx is not hex: {e}")))?;
     admit(state, &bytes).map_err(|e| {
@@ -58,13 +61,21 @@ fn parse_and_admit(state: &NodeState, body: Result<Bytes, BytesRejection>) -> Re
 }
 
 /// `GET /v1/txs/{hash}`: a committed tx with its receipt; 404 while it is pending or unknown.
-pub async fn get_tx(State(state): State<Arc<NodeState>>, Path(hash): Path<String>) -> Result<Json<TxResponse>, ApiError> {
-    let hash: Hash = hash.parse().map_err(|e: consort_sdk::HashParseError| ApiError::bad_request("bad_hash", e.to_string()))?;
+pub async fn get_tx(
+    State(state): State<Arc<NodeState>>,
+    Path(hash): Path<String>,
+) -> Result<Json<TxResponse>, ApiError> {
+    let hash: Hash =
+        hash.parse().map_err(|e: consort_sdk::HashParseError| ApiError::bad_request("bad_hash", e.to_string()))?;
     let Some((height, index)) = state.store.tx_location(&hash)? else {
         return Err(ApiError::not_found(format!("tx {hash} is not committed (it may still be pending)")));
     };
-    let block = state.store.block(height)?.ok_or_else(|| ApiError::internal(format!("block {height} of tx {hash} is missing")))?;
-    let receipt = state.store.receipt(&hash)?.ok_or_else(|| ApiError::internal(format!("receipt of tx {hash} is missing")))?;
+    let block = state
+        .store
+        .block(height)?
+        .ok_or_else(|| ApiError::internal(format!("block {height} of tx {hash} is missing")))?;
+    let receipt =
+        state.store.receipt(&hash)?.ok_or_else(|| ApiError::internal(format!("receipt of tx {hash} is missing")))?;
     let tx = block
         .txs
         .get(index as usize)

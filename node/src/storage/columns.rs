@@ -18,15 +18,8 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 7] = [
-        Column::Blocks,
-        Column::Commits,
-        Column::Txs,
-        Column::Receipts,
-        Column::State,
-        Column::Meta,
-        Column::Wal,
-    ];
+    pub const ALL: [Column; 7] =
+        [Column::Blocks, Column::Commits, Column::Txs, Column::Receipts, Column::State, Column::Meta, Column::Wal];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -56,10 +56,7 @@ impl FromStr for Address {
         if prefix != hrp() {
             return Err(AddressError::WrongPrefix(shown, prefix.to_string()));
         }
-        let bytes: [u8; 20] = data
-            .as_slice()
-            .try_into()
-            .map_err(|_| AddressError::WrongLength(shown, data.len()))?;
+        let bytes: [u8; 20] = data.as_slice().try_into().map_err(|_| AddressError::WrongLength(shown, data.len()))?;
         Ok(Address(bytes))
     }
 }

@@ -9,7 +9,6 @@ pub mod u128_string {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse()
-            .map_err(|_| serde::de::Error::custom(format!("amount must be a decimal u128 string, got {s:?}")))
+        s.parse().map_err(|_| serde::de::Error::custom(format!("amount must be a decimal u128 string, got {s:?}")))
     }
 }

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 pub enum TxOutcome {
     Success,
     /// The tx was included but had no effect besides raising the nonce; `code` is machine-readable.
-    Failed { code: String, message: String },
+    Failed {
+        code: String,
+        message: String,
+    },
 }
 
 /// The result of executing one transaction in a committed block.

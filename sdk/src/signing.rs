@@ -2,12 +2,13 @@
 //! never be replayed as another.
 
 use crate::encoding::encode;
-use crate::types::{Address, PublicKey, Signature, SignedTx, Tx, Vote};
+use crate::types::{Address, Proposal, PublicKey, Signature, SignedProposal, SignedTx, SignedVote, Tx, Vote};
 use borsh::BorshSerialize;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 
 pub const TX_DOMAIN: &[u8] = b"consort/tx/v1";
 pub const VOTE_DOMAIN: &[u8] = b"consort/vote/v1";
+pub const PROPOSAL_DOMAIN: &[u8] = b"consort/proposal/v1";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SignatureError {
@@ -75,6 +76,16 @@ impl Keypair {
     pub fn sign_vote(&self, vote: &Vote) -> Signature {
         self.sign(VOTE_DOMAIN, vote)
     }
+
+    pub fn sign_vote_full(&self, vote: Vote) -> SignedVote {
+        let signature = self.sign_vote(&vote);
+        SignedVote { vote, validator: self.public(), signature }
+    }
+
+    pub fn sign_proposal(&self, proposal: Proposal) -> SignedProposal {
+        let signature = self.sign(PROPOSAL_DOMAIN, &proposal);
+        SignedProposal { proposal, proposer: self.public(), signature }
+    }
 }
 
 impl std::fmt::Debug for Keypair {
@@ -92,5 +103,17 @@ impl SignedTx {
 impl Vote {
     pub fn verify_signature(&self, key: &PublicKey, signature: &Signature) -> Result<(), SignatureError> {
         verify(VOTE_DOMAIN, self, key, signature)
+    }
+}
+
+impl SignedVote {
+    pub fn verify_signature(&self) -> Result<(), SignatureError> {
+        self.vote.verify_signature(&self.validator, &self.signature)
+    }
+}
+
+impl SignedProposal {
+    pub fn verify_signature(&self) -> Result<(), SignatureError> {
+        verify(PROPOSAL_DOMAIN, &self.proposal, &self.proposer, &self.signature)
     }
 }

@@ -1,7 +1,15 @@
-//! Consensus: the validator set and commit certificates. The dev chain's single validator decides each
-//! block with its own precommit; the multi-validator Tendermint core (issue #3) decides through the same
-//! `Commit` and the same verification.
+//! Consensus: a pure Tendermint core (inputs in, effects out), its proposer schedule and vote keeping,
+//! and the validator set with commit-certificate verification. The node's host loop drives the core;
+//! the simulation tests drive many cores over a faulty in-memory network.
 
+mod core;
+mod io;
+mod proposer;
 mod validator_set;
+mod vote_keeper;
 
+pub use self::core::Core;
+pub use io::{Effect, Input, Step, TimeoutKind, TimeoutParams};
+pub use proposer::ProposerSchedule;
 pub use validator_set::{CommitError, Validator, ValidatorSet};
+pub use vote_keeper::FUTURE_ROUNDS_PER_VALIDATOR_MAX;

@@ -55,6 +55,24 @@ impl ValidatorSet {
         self.validators.iter().find(|v| v.public_key == *key)
     }
 
+    pub fn index_of(&self, key: &PublicKey) -> Option<usize> {
+        self.validators.iter().position(|v| v.public_key == *key)
+    }
+
+    pub fn by_index(&self, index: usize) -> &Validator {
+        &self.validators[index]
+    }
+
+    /// More than two thirds of the voting power: enough to decide.
+    pub fn is_quorum(&self, power: u64) -> bool {
+        power * 3 > self.total_power * 2
+    }
+
+    /// More than one third: at least one honest validator is among them.
+    pub fn is_one_third(&self, power: u64) -> bool {
+        power * 3 > self.total_power
+    }
+
     pub fn contains_address(&self, address: &Address) -> bool {
         self.validators.iter().any(|v| v.address == *address)
     }
@@ -88,7 +106,7 @@ impl ValidatorSet {
                 .map_err(|_| CommitError::BadSignature(sig.validator))?;
             signed += validator.power;
         }
-        if signed * 3 <= self.total_power * 2 {
+        if !self.is_quorum(signed) {
             return Err(CommitError::NoQuorum { signed, total: self.total_power });
         }
         Ok(())

@@ -16,4 +16,4 @@ pub use hash::{Hash, HashParseError};
 pub use keys::{PublicKey, Signature};
 pub use receipt::{Receipt, TxOutcome};
 pub use tx::{Action, SignedTx, Tx, CHAIN_ID_BYTES_MAX};
-pub use vote::{Commit, CommitSig, Vote, VoteKind};
+pub use vote::{Commit, CommitSig, Proposal, SignedProposal, SignedVote, Vote, VoteKind};

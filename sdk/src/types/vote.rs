@@ -47,3 +47,29 @@ impl Commit {
         }
     }
 }
+
+/// A proposer's claim that `block_hash` is its value for (`height`, `round`); `pol_round` names the round
+/// of the polka that justifies re-proposing a valid value. Signed over `b"consort/proposal/v1" || borsh`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Proposal {
+    pub chain_id: String,
+    pub height: u64,
+    pub round: u32,
+    pub pol_round: Option<u32>,
+    pub block_hash: Hash,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SignedProposal {
+    pub proposal: Proposal,
+    pub proposer: PublicKey,
+    pub signature: Signature,
+}
+
+/// A vote with the validator that cast it and its signature.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SignedVote {
+    pub vote: Vote,
+    pub validator: PublicKey,
+    pub signature: Signature,
+}

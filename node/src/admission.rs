@@ -51,6 +51,7 @@ pub fn admit(state: &NodeState, bytes: &[u8]) -> Result<Hash, AdmissionError> {
     state.metrics.mempool_txs.set(pool.len() as i64);
     drop(pool);
     state.metrics.txs_admitted.inc();
-    state.new_tx.notify_one();
+    // A full inbox already holds a wake-up; the host reads the mempool itself.
+    let _ = state.host_events.try_send(crate::host::HostEvent::TxAdded);
     Ok(hash)
 }

@@ -40,6 +40,11 @@ pub struct ConsensusConfig {
     pub block_bytes_max: usize,
     /// With nothing to include, a block is still made this often so time and height advance.
     pub empty_block_interval_ms: u64,
+    /// Round timeouts: each is `base + round × timeout_delta_ms`.
+    pub timeout_propose_ms: u64,
+    pub timeout_prevote_ms: u64,
+    pub timeout_precommit_ms: u64,
+    pub timeout_delta_ms: u64,
 }
 
 impl Default for RpcConfig {
@@ -60,7 +65,15 @@ impl Default for MempoolConfig {
 
 impl Default for ConsensusConfig {
     fn default() -> Self {
-        ConsensusConfig { block_txs_max: 5_000, block_bytes_max: 4 * 1024 * 1024, empty_block_interval_ms: 1_000 }
+        ConsensusConfig {
+            block_txs_max: 5_000,
+            block_bytes_max: 4 * 1024 * 1024,
+            empty_block_interval_ms: 1_000,
+            timeout_propose_ms: 3_000,
+            timeout_prevote_ms: 1_000,
+            timeout_precommit_ms: 1_000,
+            timeout_delta_ms: 500,
+        }
     }
 }
 
@@ -94,9 +107,18 @@ impl NodeConfig {
             ("consensus.block_txs_max", self.consensus.block_txs_max as u64),
             ("consensus.block_bytes_max", self.consensus.block_bytes_max as u64),
             ("consensus.empty_block_interval_ms", self.consensus.empty_block_interval_ms),
+            ("consensus.timeout_propose_ms", self.consensus.timeout_propose_ms),
+            ("consensus.timeout_prevote_ms", self.consensus.timeout_prevote_ms),
+            ("consensus.timeout_precommit_ms", self.consensus.timeout_precommit_ms),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Limit(format!("{name} must be greater than zero")));
+        }
+        if self.consensus.empty_block_interval_ms >= self.consensus.timeout_propose_ms {
+            // Otherwise an idle proposer would make the others time out waiting for its empty block.
+            return Err(ConfigError::Limit(
+                "consensus.empty_block_interval_ms must be below consensus.timeout_propose_ms".into(),
+            ));
         }
         if self.consensus.block_bytes_max < self.mempool.tx_bytes_max {
             return Err(ConfigError::Limit("consensus.block_bytes_max must be at least mempool.tx_bytes_max".into()));
@@ -132,8 +154,14 @@ nonce_window = {}
 block_txs_max = {}
 # Most encoded tx bytes in one block.
 block_bytes_max = {}
-# With an empty mempool a block is still produced this often, in milliseconds.
+# With an empty mempool a block is still produced this often, in milliseconds
+# (must stay below timeout_propose_ms).
 empty_block_interval_ms = {}
+# Round timeouts in milliseconds; round r waits base + r × timeout_delta_ms.
+timeout_propose_ms = {}
+timeout_prevote_ms = {}
+timeout_precommit_ms = {}
+timeout_delta_ms = {}
 "#,
             d.rpc.body_bytes_max,
             d.rpc.events_buffer_max,
@@ -143,6 +171,10 @@ empty_block_interval_ms = {}
             d.consensus.block_txs_max,
             d.consensus.block_bytes_max,
             d.consensus.empty_block_interval_ms,
+            d.consensus.timeout_propose_ms,
+            d.consensus.timeout_prevote_ms,
+            d.consensus.timeout_precommit_ms,
+            d.consensus.timeout_delta_ms,
         )
     }
 }

@@ -9,6 +9,7 @@ pub mod dev_chain;
 pub mod exec;
 pub mod genesis;
 pub mod home;
+pub mod host;
 pub mod mempool;
 pub mod metrics;
 pub mod node;

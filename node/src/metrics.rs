@@ -14,6 +14,10 @@ pub struct ReasonLabel {
 pub struct Metrics {
     registry: Registry,
     pub height: Gauge,
+    pub round: Gauge,
+    pub step: Gauge,
+    pub equivocations: Counter,
+    pub signatures_refused: Counter,
     pub blocks_committed: Counter,
     pub txs_committed: Counter,
     pub txs_failed: Counter,
@@ -27,6 +31,10 @@ impl Metrics {
         let mut registry = Registry::with_prefix("consort");
         let m = Metrics {
             height: Gauge::default(),
+            round: Gauge::default(),
+            step: Gauge::default(),
+            equivocations: Counter::default(),
+            signatures_refused: Counter::default(),
             blocks_committed: Counter::default(),
             txs_committed: Counter::default(),
             txs_failed: Counter::default(),
@@ -36,6 +44,14 @@ impl Metrics {
             registry: Registry::default(),
         };
         registry.register("height", "Height of the last committed block", m.height.clone());
+        registry.register("round", "Consensus round of the height in progress", m.round.clone());
+        registry.register("step", "Consensus step in progress: 0 propose, 1 prevote, 2 precommit", m.step.clone());
+        registry.register("equivocations", "Conflicting votes seen from one validator", m.equivocations.clone());
+        registry.register(
+            "signatures_refused",
+            "Votes or proposals this node refused to sign because they conflict with what it signed",
+            m.signatures_refused.clone(),
+        );
         registry.register("blocks_committed", "Blocks committed since start", m.blocks_committed.clone());
         registry.register(
             "txs_committed",

@@ -1,24 +1,22 @@
-//! The host loop: feeds the chain forward and carries out what consensus decides.
-//!
-//! Pipeline per height: reap the mempool into a proposal → consensus decides it with a commit certificate
-//! → the certificate and the block are checked → execution → one synced WriteBatch → mempool pruned →
-//! event published. With a single validator the decision is its own precommit; the multi-validator core
-//! (issue #3) plugs in at `decide` and reuses everything after it.
+//! Node state shared by the host loop and the RPC, and the two ends of the block pipeline the host drives:
+//! building a proposal from the mempool, and committing a decided block (check → execute → one synced
+//! WriteBatch → prune mempool → publish event).
 
 use crate::block_check::check_block;
 use crate::config::NodeConfig;
-use crate::consensus::{Validator, ValidatorSet};
+use crate::consensus::{Core, TimeoutParams, Validator, ValidatorSet};
 use crate::exec::{execute_block, Account, Overlay};
 use crate::genesis::Genesis;
+use crate::host::HostEvent;
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
 use crate::storage::{BlockRecord, ChainHead, Store, StoreError};
 use anyhow::{bail, Context};
 use consort_sdk::api::BlockEvent;
-use consort_sdk::{Address, Block, BlockHeader, Commit, CommitSig, Keypair, TxOutcome, Vote, VoteKind};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
-use tokio::sync::{broadcast, watch, Notify};
+use consort_sdk::{Address, Block, BlockHeader, Commit, Keypair, TxOutcome};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Mutex, RwLock};
+use tokio::sync::broadcast;
 
 /// State shared by the host loop and the RPC.
 pub struct NodeState {
@@ -29,8 +27,8 @@ pub struct NodeState {
     pub metrics: Metrics,
     pub validators: ValidatorSet,
     pub validator_address: Address,
-    /// Signalled when a tx enters the mempool, so a block is made without waiting.
-    pub new_tx: Notify,
+    /// Wakes the host loop (a tx entered the mempool, or shut down).
+    pub host_events: SyncSender<HostEvent>,
     pub events: broadcast::Sender<BlockEvent>,
     head: RwLock<ChainHead>,
 }
@@ -43,15 +41,28 @@ impl NodeState {
     pub fn account(&self, address: &Address) -> Result<Option<Account>, StoreError> {
         Overlay::new(&self.store).account(address)
     }
+
+    /// A consensus core for `height` with this node as validator `me`.
+    pub fn new_core(&self, height: u64, me: usize) -> Core {
+        let c = &self.config.consensus;
+        let timeouts = TimeoutParams {
+            propose_ms: c.timeout_propose_ms,
+            prevote_ms: c.timeout_prevote_ms,
+            precommit_ms: c.timeout_precommit_ms,
+            delta_ms: c.timeout_delta_ms,
+        };
+        Core::new(&self.chain_id, height, self.validators.clone(), Some(me), timeouts)
+    }
 }
 
-/// Opens the database, writing genesis on first start and refusing a database of another chain.
+/// Opens the database, writing genesis on first start and refusing a database of another chain. Returns
+/// the state and the receiving end of the host loop's inbox.
 pub fn open_state(
     config: NodeConfig,
     genesis: &Genesis,
     data_dir: &std::path::Path,
     me: &Keypair,
-) -> anyhow::Result<NodeState> {
+) -> anyhow::Result<(NodeState, Receiver<HostEvent>)> {
     let validators = ValidatorSet::new(
         genesis
             .validators
@@ -98,7 +109,8 @@ pub fn open_state(
     let metrics = Metrics::new();
     metrics.height.set(head.height as i64);
     let (events, _) = broadcast::channel(config.rpc.events_buffer_max);
-    Ok(NodeState {
+    let (host_events, inbox) = std::sync::mpsc::sync_channel(crate::host::HOST_INBOX_MAX);
+    let state = NodeState {
         chain_id: genesis.chain_id.clone(),
         mempool: Mutex::new(Mempool::new(config.mempool.txs_max)),
         config,
@@ -106,14 +118,15 @@ pub fn open_state(
         metrics,
         validators,
         validator_address: me.address(),
-        new_tx: Notify::new(),
+        host_events,
         events,
         head: RwLock::new(head),
-    })
+    };
+    Ok((state, inbox))
 }
 
-/// Builds the next block from the mempool.
-fn propose(state: &NodeState, me: &Keypair, now_ms: u64) -> Result<Block, StoreError> {
+/// Builds the next block from the mempool: for each sender a gapless nonce run, within the block limits.
+pub fn build_block(state: &NodeState, proposer: &Address, now_ms: u64) -> Result<Block, StoreError> {
     let head = state.head();
     let txs = {
         let pool = state.mempool.lock().expect("mempool lock poisoned");
@@ -130,28 +143,10 @@ fn propose(state: &NodeState, me: &Keypair, now_ms: u64) -> Result<Block, StoreE
             prev_block_hash: head.block_hash,
             txs_hash: Block::txs_hash_of(&txs),
             last_app_hash: head.app_hash,
-            proposer: me.address(),
+            proposer: *proposer,
         },
         txs,
     })
-}
-
-/// Decides `block`: the sole validator's precommit is more than 2/3 of the power.
-fn decide(state: &NodeState, me: &Keypair, block: &Block) -> Commit {
-    let vote = Vote {
-        chain_id: state.chain_id.clone(),
-        height: block.header.height,
-        round: 0,
-        kind: VoteKind::Precommit,
-        block_hash: Some(block.hash()),
-    };
-    let signature = me.sign_vote(&vote);
-    Commit {
-        height: vote.height,
-        round: vote.round,
-        block_hash: block.hash(),
-        signatures: vec![CommitSig { validator: me.public(), signature }],
-    }
 }
 
 /// Checks, executes and durably stores a decided block, then updates head, mempool, metrics and events.
@@ -194,33 +189,4 @@ pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyh
         tx_hashes: block.txs.iter().map(|t| t.hash()).collect(),
     });
     Ok(new_head)
-}
-
-fn produce_one(state: &NodeState, me: &Keypair) -> anyhow::Result<ChainHead> {
-    let block = propose(state, me, crate::clock::now_ms())?;
-    let commit = decide(state, me, &block);
-    commit_decided(state, &block, &commit)
-}
-
-/// Produces blocks until `shutdown` flips: at once while txs wait, otherwise every empty-block interval.
-pub async fn run_block_loop(
-    state: Arc<NodeState>,
-    me: Keypair,
-    mut shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<()> {
-    let idle = Duration::from_millis(state.config.consensus.empty_block_interval_ms);
-    while !*shutdown.borrow() {
-        let (st, key) = (state.clone(), me.clone());
-        let head = tokio::task::spawn_blocking(move || produce_one(&st, &key)).await??;
-        tracing::debug!(height = head.height, "committed block");
-        if !state.mempool.lock().expect("mempool lock poisoned").is_empty() {
-            continue;
-        }
-        tokio::select! {
-            _ = shutdown.changed() => {}
-            _ = state.new_tx.notified() => {}
-            _ = tokio::time::sleep(idle) => {}
-        }
-    }
-    Ok(())
 }

@@ -2,7 +2,8 @@
 //! Ctrl-C or SIGTERM stop taking requests, finish the block in progress and close the database.
 
 use crate::home::Home;
-use crate::node::{open_state, run_block_loop};
+use crate::host::{Host, HostEvent};
+use crate::node::open_state;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,7 +20,9 @@ pub async fn run(
         config.rpc.listen = addr;
     }
     let listen = config.rpc.listen;
-    let state = Arc::new(open_state(config, &genesis, &home.data_dir(), &validator_key)?);
+    let (state, inbox) = open_state(config, &genesis, &home.data_dir(), &validator_key)?;
+    let state = Arc::new(state);
+    let host = Host::new(state.clone(), validator_key, inbox)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen for RPC on {listen} (is the port in use? pick another with --rpc)"))?;
@@ -27,8 +30,7 @@ pub async fn run(
     tracing::info!(chain_id = %state.chain_id, height = state.head().height, rpc = %bound, "node started");
     on_ready(bound);
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut rpc_stop = stop_rx.clone();
+    let (stop_tx, mut rpc_stop) = watch::channel(false);
     let app = crate::rpc::router(state.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -37,14 +39,15 @@ pub async fn run(
             })
             .await
     });
-    let blocks = tokio::spawn(run_block_loop(state.clone(), validator_key, stop_rx));
+    let host = tokio::task::spawn_blocking(move || host.run());
 
     tokio::select! {
         signal = shutdown_signal() => { signal?; tracing::info!("shutting down"); }
-        done = blocks_done(&blocks) => { done?; }
+        done = host_done(&host) => { done?; }
     }
+    let _ = state.host_events.send(HostEvent::Shutdown);
     let _ = stop_tx.send(true);
-    blocks.await.context("block loop task failed")??;
+    host.await.context("host loop panicked")?.context("consensus host loop failed")?;
     server.await.context("RPC task failed")?.context("RPC server failed")?;
     let height = state.head().height;
     drop(state);
@@ -52,11 +55,11 @@ pub async fn run(
     Ok(())
 }
 
-/// Resolves only if the block loop ends by itself, which means it failed.
-async fn blocks_done(blocks: &tokio::task::JoinHandle<anyhow::Result<()>>) -> anyhow::Result<()> {
+/// Resolves only if the host loop ends by itself, which means it failed.
+async fn host_done(host: &tokio::task::JoinHandle<anyhow::Result<()>>) -> anyhow::Result<()> {
     loop {
-        if blocks.is_finished() {
-            anyhow::bail!("block production stopped unexpectedly");
+        if host.is_finished() {
+            return Ok(());
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }

@@ -180,7 +180,11 @@ impl Core {
             return;
         }
         // The first proposal of a round counts; a proposer's second, different one is ignored.
-        self.proposals.entry(p.round).or_insert(ProposalSeen { block_hash: p.block_hash, pol_round: p.pol_round, valid });
+        self.proposals.entry(p.round).or_insert(ProposalSeen {
+            block_hash: p.block_hash,
+            pol_round: p.pol_round,
+            valid,
+        });
         self.votes.note_sender(index, p.round);
     }
 
@@ -274,7 +278,9 @@ impl Core {
     /// Lines 55–56: f+1 validators in a higher round mean we are behind; jump there.
     fn try_skip_round(&mut self, out: &mut Vec<Effect>) {
         let higher = self.votes.rounds_heard_above(self.round);
-        if let Some(round) = higher.into_iter().rev().find(|r| self.set.is_one_third(self.votes.power_heard(&self.set, *r))) {
+        if let Some(round) =
+            higher.into_iter().rev().find(|r| self.set.is_one_third(self.votes.power_heard(&self.set, *r)))
+        {
             self.start_round(round, out);
         }
     }
@@ -332,7 +338,9 @@ impl Core {
         }
 
         // Lines 47–48
-        if self.quorum(self.votes.power_any(&self.set, r, VoteKind::Precommit)) && self.fired.precommit_timeout.insert(r) {
+        if self.quorum(self.votes.power_any(&self.set, r, VoteKind::Precommit))
+            && self.fired.precommit_timeout.insert(r)
+        {
             self.schedule(r, TimeoutKind::Precommit, out);
         }
     }

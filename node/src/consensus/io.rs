@@ -1,5 +1,6 @@
 //! What goes into the consensus core and what comes out.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use consort_sdk::{Commit, Hash, Proposal, SignedProposal, SignedVote, Vote};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -9,7 +10,7 @@ pub enum Step {
     Precommit,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub enum TimeoutKind {
     Propose,
     Prevote,
@@ -43,16 +44,26 @@ impl TimeoutParams {
 }
 
 /// An input to the core. The host has already checked signatures and that messages are for this height.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Inputs are journaled (borsh) in the consensus WAL so a restarted node replays its height exactly.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum Input {
     /// Begin the height at round 0.
     Start,
     /// A proposal, with the host's verdict on whether its block is valid on top of our state.
-    Proposal { proposal: SignedProposal, valid: bool },
+    Proposal {
+        proposal: SignedProposal,
+        valid: bool,
+    },
     Vote(SignedVote),
-    Timeout { round: u32, kind: TimeoutKind },
+    Timeout {
+        round: u32,
+        kind: TimeoutKind,
+    },
     /// The block the host built after `Effect::RequestValue`.
-    ValueReady { round: u32, block_hash: Hash },
+    ValueReady {
+        round: u32,
+        block_hash: Hash,
+    },
     /// A decision learnt from a peer by block sync: a commit certificate the host verified.
     Decided(Commit),
 }
@@ -61,14 +72,23 @@ pub enum Input {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// Build a block for this round and answer with `Input::ValueReady`.
-    RequestValue { round: u32 },
+    RequestValue {
+        round: u32,
+    },
     /// Persist, sign and broadcast this proposal, then feed it back as an input.
     Propose(Proposal),
     /// Persist the step, sign and broadcast this vote, then feed it back as an input.
     Vote(Vote),
-    ScheduleTimeout { round: u32, kind: TimeoutKind, duration_ms: u64 },
+    ScheduleTimeout {
+        round: u32,
+        kind: TimeoutKind,
+        duration_ms: u64,
+    },
     /// The height is decided: commit the block with this certificate.
     Decide(Commit),
     /// A validator signed two different votes for one round and step.
-    Equivocation { first: Box<SignedVote>, second: Box<SignedVote> },
+    Equivocation {
+        first: Box<SignedVote>,
+        second: Box<SignedVote>,
+    },
 }

@@ -19,7 +19,11 @@ impl ProposerSchedule {
         let weights: Vec<i128> = (0..set.len())
             .map(|i| {
                 let p = set.by_index(i).power;
-                let scaled = if total > CYCLE_SLOTS_MAX { (p as u128 * CYCLE_SLOTS_MAX as u128 / total as u128) as u64 } else { p };
+                let scaled = if total > CYCLE_SLOTS_MAX {
+                    (p as u128 * CYCLE_SLOTS_MAX as u128 / total as u128) as u64
+                } else {
+                    p
+                };
                 scaled.max(1) as i128
             })
             .collect();

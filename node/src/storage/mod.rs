@@ -3,6 +3,8 @@
 mod columns;
 mod keys;
 mod store;
+mod wal;
 
 pub use columns::Column;
 pub use store::{BlockRecord, ChainHead, Store, StoreError};
+pub use wal::LastSign;

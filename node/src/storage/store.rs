@@ -67,7 +67,11 @@ impl Store {
         Ok(Store { db })
     }
 
-    fn cf(&self, col: Column) -> &rocksdb::ColumnFamily {
+    pub(super) fn db(&self) -> &DB {
+        &self.db
+    }
+
+    pub(super) fn cf(&self, col: Column) -> &rocksdb::ColumnFamily {
         self.db.cf_handle(col.name()).expect("every column family is opened")
     }
 
@@ -104,7 +108,7 @@ impl Store {
         get_decoded(&self.db, Column::Receipts, hash.as_bytes())
     }
 
-    fn write_synced(&self, batch: WriteBatch) -> Result<(), StoreError> {
+    pub(super) fn write_synced(&self, batch: WriteBatch) -> Result<(), StoreError> {
         let mut opts = WriteOptions::default();
         opts.set_sync(true);
         Ok(self.db.write_opt(batch, &opts)?)
@@ -152,6 +156,7 @@ impl Store {
         let meta = self.cf(Column::Meta);
         batch.put_cf(meta, keys::app_hash_at(height), encode(&record.head.app_hash));
         batch.put_cf(meta, keys::HEAD, encode(&record.head));
+        self.wal_clear_through(&mut batch, height);
         self.write_synced(batch)
     }
 }

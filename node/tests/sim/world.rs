@@ -2,8 +2,8 @@ use super::faults::{Faults, SYNC_DELAY_MAX_MS};
 use super::rng::{test_rng, TestRng};
 use consort_node::consensus::{Core, Effect, Input, TimeoutKind, TimeoutParams, Validator, ValidatorSet};
 use consort_sdk::{Address, Commit, Hash, Proposal, PublicKey, Signature, SignedProposal, SignedVote, Vote};
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 const CHAIN: &str = "sim";
 /// Each node re-sends its own messages of the current height this often: gossip's eventual delivery.
@@ -219,7 +219,8 @@ impl World {
                     self.push(self.now + BUILD_BLOCK_MS, Event::ValueReady { node: i, height, round });
                 }
                 Effect::Propose(p) => {
-                    let signed = SignedProposal { proposal: p.clone(), proposer: key(i), signature: Signature([0; 64]) };
+                    let signed =
+                        SignedProposal { proposal: p.clone(), proposer: key(i), signature: Signature([0; 64]) };
                     if let Some(vr) = p.pol_round {
                         // The polka certificate goes out ahead of the re-proposal it justifies.
                         for vote in self.nodes[i].core.polka_certificate(vr, p.block_hash) {
@@ -268,7 +269,11 @@ impl World {
             if to % 2 == 1 {
                 q.block_hash = value_of(i, p.height, p.round, 1);
             }
-            self.send(i, to, Msg::Proposal(SignedProposal { proposal: q, proposer: key(i), signature: Signature([0; 64]) }));
+            self.send(
+                i,
+                to,
+                Msg::Proposal(SignedProposal { proposal: q, proposer: key(i), signature: Signature([0; 64]) }),
+            );
         }
     }
 
@@ -291,7 +296,10 @@ impl World {
         if self.honest(i) {
             match self.decided.get(&height) {
                 Some((other, value)) => {
-                    assert_eq!(*value, commit.block_hash, "safety: nodes {other} and {i} decided differently at height {height}")
+                    assert_eq!(
+                        *value, commit.block_hash,
+                        "safety: nodes {other} and {i} decided differently at height {height}"
+                    )
                 }
                 None => {
                     self.decided.insert(height, (i, commit.block_hash));
@@ -333,7 +341,9 @@ impl World {
                     self.nodes[to].buffered.push((from, msg));
                 }
             }
-            (Msg::Proposal(p), Some(h)) if h == height => self.feed(to, Input::Proposal { proposal: p.clone(), valid: true }),
+            (Msg::Proposal(p), Some(h)) if h == height => {
+                self.feed(to, Input::Proposal { proposal: p.clone(), valid: true })
+            }
             (Msg::Vote(v), Some(h)) if h == height => self.feed(to, Input::Vote(v.clone())),
             _ => {}
         }
@@ -352,7 +362,9 @@ impl World {
         node.own = wal
             .iter()
             .filter_map(|input| match input {
-                Input::Proposal { proposal, .. } if proposal.proposer == key(i) => Some(Msg::Proposal(proposal.clone())),
+                Input::Proposal { proposal, .. } if proposal.proposer == key(i) => {
+                    Some(Msg::Proposal(proposal.clone()))
+                }
                 Input::Vote(v) if v.validator == key(i) => Some(Msg::Vote(v.clone())),
                 _ => None,
             })
@@ -368,7 +380,11 @@ impl World {
                     Effect::Vote(v) if self.honest(i) => {
                         let slot = (i, v.height, v.round, v.kind as u8);
                         let before = self.signed.get(&slot);
-                        assert_eq!(before, Some(&v.block_hash), "node {i} re-derived a different vote for {slot:?} on replay");
+                        assert_eq!(
+                            before,
+                            Some(&v.block_hash),
+                            "node {i} re-derived a different vote for {slot:?} on replay"
+                        );
                     }
                     Effect::Decide(_) => panic!("replaying an undecided height cannot decide"),
                     _ => {}

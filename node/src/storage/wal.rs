@@ -1,0 +1,75 @@
+//! The consensus write-ahead log (column `wal`): the inputs of the height in progress, and the last step
+//! this validator signed. Both are written synced before they take effect.
+
+use super::store::{Store, StoreError};
+use super::Column;
+use borsh::{BorshDeserialize, BorshSerialize};
+use consort_sdk::encoding::{decode, encode};
+use consort_sdk::Hash;
+use rocksdb::{Direction, IteratorMode, WriteBatch};
+
+/// Largest WAL record decoded (a journaled block at the configured maximum plus headroom).
+const WAL_RECORD_BYTES_MAX: usize = 64 * 1024 * 1024;
+const LAST_SIGN_KEY: &[u8] = b"last_sign";
+const ENTRY_PREFIX: u8 = b'e';
+
+/// The last (height, round, step) this validator signed, and what: CometBFT's "last sign state". A node
+/// never signs anything for an earlier step, nor something different for the same step.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LastSign {
+    pub height: u64,
+    pub round: u32,
+    /// 0 proposal, 1 prevote, 2 precommit
+    pub step: u8,
+    pub value: Option<Hash>,
+}
+
+fn entry_key(height: u64, seq: u64) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = ENTRY_PREFIX;
+    k[1..9].copy_from_slice(&height.to_be_bytes());
+    k[9..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+impl Store {
+    pub fn last_sign(&self) -> Result<Option<LastSign>, StoreError> {
+        match self.db().get_cf(self.cf(Column::Wal), LAST_SIGN_KEY)? {
+            None => Ok(None),
+            Some(b) => decode(&b, 1024).map(Some).map_err(|e| StoreError::Corrupt(format!("last sign state: {e}"))),
+        }
+    }
+
+    pub fn set_last_sign(&self, last: &LastSign) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(Column::Wal), LAST_SIGN_KEY, encode(last));
+        self.write_synced(batch)
+    }
+
+    /// Appends one journaled record for `height`.
+    pub fn wal_append<T: BorshSerialize>(&self, height: u64, seq: u64, record: &T) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(Column::Wal), entry_key(height, seq), encode(record));
+        self.write_synced(batch)
+    }
+
+    /// The journaled records of `height`, in order.
+    pub fn wal_records<T: BorshDeserialize>(&self, height: u64) -> Result<Vec<T>, StoreError> {
+        let start = entry_key(height, 0);
+        let iter = self.db().iterator_cf(self.cf(Column::Wal), IteratorMode::From(&start, Direction::Forward));
+        let mut out = Vec::new();
+        for item in iter {
+            let (k, v) = item?;
+            if k.len() != 17 || k[0] != ENTRY_PREFIX || k[1..9] != height.to_be_bytes() {
+                break;
+            }
+            out.push(decode(&v, WAL_RECORD_BYTES_MAX).map_err(|e| StoreError::Corrupt(format!("WAL record: {e}")))?);
+        }
+        Ok(out)
+    }
+
+    /// Adds "forget the journal of `height` and below" to a block's commit batch.
+    pub(super) fn wal_clear_through(&self, batch: &mut WriteBatch, height: u64) {
+        batch.delete_range_cf(self.cf(Column::Wal), entry_key(0, 0), entry_key(height + 1, 0));
+    }
+}

@@ -108,6 +108,13 @@ impl DevNode {
         Ok(())
     }
 
+    /// SIGKILL: no chance to clean up, as in a power cut. Waits until the process is gone.
+    pub async fn kill(mut self) -> anyhow::Result<PathBuf> {
+        self.child.start_kill()?;
+        self.child.wait().await?;
+        Ok(self.home.clone())
+    }
+
     pub async fn restart(self) -> anyhow::Result<DevNode> {
         let home = self.home.clone();
         self.stop().await?;

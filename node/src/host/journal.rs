@@ -68,3 +68,48 @@ pub fn replay(
     });
     Outstanding { timers_and_requests, unsent }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consensus::{Validator, ValidatorSet};
+    use consort_sdk::{Keypair, VoteKind};
+
+    /// A lone validator that crashed right after journaling its own proposal: replay must rebuild the
+    /// round and hand back exactly the prevote it had not yet signed, nothing it already sent.
+    #[test]
+    fn replay_returns_only_what_the_crash_interrupted() {
+        let key = Keypair::generate();
+        let set = ValidatorSet::new(vec![Validator {
+            name: "v".into(),
+            public_key: key.public(),
+            address: key.address(),
+            power: 1,
+        }]);
+        let new_core = || Core::new("c", 1, set.clone(), Some(0), Default::default());
+        let block_hash = Hash([3; 32]);
+
+        // The live run, journaling as the host does.
+        let mut core = new_core();
+        let mut journal = vec![WalRecord::Input(Input::Start)];
+        assert_eq!(core.step_input(Input::Start), vec![Effect::RequestValue { round: 0 }]);
+        journal.push(WalRecord::Input(Input::ValueReady { round: 0, block_hash }));
+        let effects = core.step_input(Input::ValueReady { round: 0, block_hash });
+        let Some(Effect::Propose(proposal)) = effects.first().cloned() else {
+            panic!("expected a proposal: {effects:?}")
+        };
+        let signed = key.sign_proposal(proposal);
+        journal.push(WalRecord::Input(Input::Proposal { proposal: signed.clone(), valid: true }));
+        let effects = core.step_input(Input::Proposal { proposal: signed, valid: true });
+        let Some(Effect::Vote(prevote)) = effects.first().cloned() else { panic!("expected a prevote: {effects:?}") };
+        // Crash here: the prevote was asked for but never signed or journaled.
+
+        let mut replayed = new_core();
+        let mut blocks = BTreeMap::new();
+        let outstanding = replay(&mut replayed, &mut blocks, journal, key.public());
+        assert_eq!(outstanding.unsent, vec![Effect::Vote(prevote.clone())]);
+        assert!(outstanding.timers_and_requests.is_empty(), "the value request was answered before the crash");
+        assert_eq!(prevote.kind, VoteKind::Prevote);
+        assert_eq!((replayed.round(), replayed.step()), (core.round(), core.step()));
+    }
+}

@@ -90,17 +90,17 @@ impl Host {
             wake = wake.min(*at);
         }
         if self.pending_value.is_some() {
-            wake = wake.min(self.empty_block_due());
+            wake = wake.min(now + Duration::from_millis(self.empty_block_wait_ms()));
         }
         wake
     }
 
-    /// When an empty block may be proposed: one empty-block interval after the last block.
-    fn empty_block_due(&self) -> Instant {
+    /// Milliseconds until an empty block may be proposed (one empty-block interval after the last block);
+    /// zero once it is due.
+    fn empty_block_wait_ms(&self) -> u64 {
         let head_ms = self.state.head().block_time_ms;
         let due_ms = head_ms.saturating_add(self.state.config.consensus.empty_block_interval_ms);
-        let wait_ms = due_ms.saturating_sub(crate::clock::now_ms());
-        Instant::now() + Duration::from_millis(wait_ms)
+        due_ms.saturating_sub(crate::clock::now_ms())
     }
 
     fn fire_due_timers(&mut self) -> anyhow::Result<()> {
@@ -132,7 +132,11 @@ impl Host {
             return self.apply(Input::Start);
         }
         tracing::info!(height, records = records.len(), "replaying the consensus journal");
+        for record in &records {
+            tracing::debug!(?record, "journal record");
+        }
         let outstanding = journal::replay(&mut self.core, &mut self.blocks, records, self.signer.key().public());
+        tracing::debug!(timers_and_requests = ?outstanding.timers_and_requests, unsent = ?outstanding.unsent, "after replay");
         for effect in outstanding.timers_and_requests {
             self.carry_out(effect)?;
         }
@@ -212,7 +216,7 @@ impl Host {
     fn answer_value_request(&mut self) -> anyhow::Result<()> {
         let Some(round) = self.pending_value else { return Ok(()) };
         let has_txs = !self.state.mempool.lock().expect("mempool lock poisoned").is_empty();
-        if !has_txs && Instant::now() < self.empty_block_due() {
+        if !has_txs && self.empty_block_wait_ms() > 0 {
             return Ok(());
         }
         self.pending_value = None;

@@ -184,6 +184,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
     fn documented_file_round_trips_and_env_overrides_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");

@@ -329,10 +329,8 @@ impl World {
                     self.send(to, from, Msg::SyncResponse(commit));
                 }
             }
-            (Msg::SyncResponse(commit), _) => {
-                if commit.height == height {
-                    self.feed(to, Input::Decided(commit.clone()));
-                }
+            (Msg::SyncResponse(commit), _) if commit.height == height => {
+                self.feed(to, Input::Decided(commit.clone()));
             }
             (_, Some(h)) if h > height => {
                 // Someone is ahead: ask them for the decision we are missing, and keep the message.

@@ -11,8 +11,33 @@ use std::path::Path;
 #[serde(deny_unknown_fields, default)]
 pub struct NodeConfig {
     pub rpc: RpcConfig,
+    pub p2p: P2pConfig,
     pub mempool: MempoolConfig,
     pub consensus: ConsensusConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pConfig {
+    /// libp2p listen address; port 0 picks a free port.
+    pub listen: String,
+    /// Member nodes to dial, as `/ip4/ADDR/tcp/PORT/p2p/PEER_ID`.
+    pub peers: Vec<String>,
+    /// Largest gossip message (a proposal carries its whole block).
+    pub message_bytes_max: usize,
+    /// Future-height consensus messages kept until this node catches up.
+    pub future_messages_max: usize,
+}
+
+impl Default for P2pConfig {
+    fn default() -> Self {
+        P2pConfig {
+            listen: "/ip4/127.0.0.1/tcp/26656".into(),
+            peers: Vec::new(),
+            message_bytes_max: 8 * 1024 * 1024,
+            future_messages_max: 1024,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -110,6 +135,8 @@ impl NodeConfig {
             ("consensus.timeout_propose_ms", self.consensus.timeout_propose_ms),
             ("consensus.timeout_prevote_ms", self.consensus.timeout_prevote_ms),
             ("consensus.timeout_precommit_ms", self.consensus.timeout_precommit_ms),
+            ("p2p.message_bytes_max", self.p2p.message_bytes_max as u64),
+            ("p2p.future_messages_max", self.p2p.future_messages_max as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Limit(format!("{name} must be greater than zero")));
@@ -120,6 +147,9 @@ impl NodeConfig {
                 "consensus.empty_block_interval_ms must be below consensus.timeout_propose_ms".into(),
             ));
         }
+        if self.p2p.message_bytes_max <= self.consensus.block_bytes_max {
+            return Err(ConfigError::Limit("p2p.message_bytes_max must exceed consensus.block_bytes_max".into()));
+        }
         if self.consensus.block_bytes_max < self.mempool.tx_bytes_max {
             return Err(ConfigError::Limit("consensus.block_bytes_max must be at least mempool.tx_bytes_max".into()));
         }
@@ -127,11 +157,23 @@ impl NodeConfig {
     }
 
     /// The config.toml written by `init`: every key with its default and what it does.
-    pub fn documented_toml(rpc_listen: SocketAddr) -> String {
+    pub fn documented_toml(rpc_listen: SocketAddr, p2p_listen: &str, peers: &[String]) -> String {
         let d = NodeConfig::default();
+        let peers = peers.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ");
         format!(
             r#"# consort-node configuration. Every key may be overridden by an environment variable
 # CONSORT__SECTION__KEY, for example CONSORT__RPC__LISTEN=127.0.0.1:9000.
+
+[p2p]
+# libp2p listen address (TCP, noise, yamux); port 0 picks a free port.
+listen = "{p2p_listen}"
+# Member nodes to dial: /ip4/ADDR/tcp/PORT/p2p/PEER_ID. Only peers whose node key is listed in
+# genesis.json may connect; all others are refused.
+peers = [{peers}]
+# Largest gossip message in bytes (a proposal carries its block).
+message_bytes_max = {}
+# Consensus messages from future heights kept until this node catches up.
+future_messages_max = {}
 
 [rpc]
 # Address of the HTTP API (/v1/...) and /metrics.
@@ -163,6 +205,8 @@ timeout_prevote_ms = {}
 timeout_precommit_ms = {}
 timeout_delta_ms = {}
 "#,
+            d.p2p.message_bytes_max,
+            d.p2p.future_messages_max,
             d.rpc.body_bytes_max,
             d.rpc.events_buffer_max,
             d.mempool.txs_max,
@@ -188,7 +232,11 @@ mod tests {
     fn documented_file_round_trips_and_env_overrides_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
-        std::fs::write(&path, NodeConfig::documented_toml("127.0.0.1:4000".parse().unwrap())).unwrap();
+        std::fs::write(
+            &path,
+            NodeConfig::documented_toml("127.0.0.1:4000".parse().unwrap(), "/ip4/127.0.0.1/tcp/0", &[]),
+        )
+        .unwrap();
         figment::Jail::expect_with(|jail| {
             let c = NodeConfig::load(&path).unwrap();
             assert_eq!(c.rpc.listen.port(), 4000);

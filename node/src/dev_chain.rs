@@ -25,7 +25,8 @@ pub fn prepare(home: &Home, rpc_listen: SocketAddr) -> anyhow::Result<Vec<KeyFil
             };
             accounts.push(GenesisAccount { address: file.address, balance: DEV_BALANCE });
         }
-        home.init(DEV_CHAIN_ID, accounts, rpc_listen)?;
+        // A dev chain has no peers; its p2p port is picked freely so several dev chains can run side by side.
+        home.init(DEV_CHAIN_ID, accounts, rpc_listen, "/ip4/127.0.0.1/tcp/0")?;
     }
     let mut dev: Vec<KeyFile> = home
         .keystore()

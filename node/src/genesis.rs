@@ -26,6 +26,8 @@ pub struct GenesisValidator {
     pub name: String,
     pub public_key: PublicKey,
     pub power: u64,
+    /// libp2p peer id of the member's node: only listed peers may connect.
+    pub peer_id: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, BorshSerialize)]
@@ -88,6 +90,9 @@ impl Genesis {
             }
             if !keys.insert(v.public_key) {
                 return bad(format!("validator key {} is listed twice", v.public_key));
+            }
+            if v.peer_id.parse::<libp2p::PeerId>().is_err() {
+                return bad(format!("validator {:?} has an invalid peer_id {:?}", v.name, v.peer_id));
             }
             // Bounded so that 3 × total power cannot overflow in quorum arithmetic.
             power = match power.checked_add(v.power) {

@@ -48,14 +48,15 @@ impl Home {
     }
 
     /// Creates a home for a one-validator chain whose genesis funds `accounts`.
-    pub fn init(&self, chain_id: &str, accounts: Vec<GenesisAccount>, rpc_listen: SocketAddr) -> anyhow::Result<()> {
-        for existing in [self.config_path(), self.genesis_path()] {
-            if existing.exists() {
-                bail!("{} already exists; this home is initialised already", existing.display());
-            }
-        }
-        std::fs::create_dir_all(&self.root).with_context(|| format!("cannot create {}", self.root.display()))?;
+    pub fn init(
+        &self,
+        chain_id: &str,
+        accounts: Vec<GenesisAccount>,
+        rpc_listen: SocketAddr,
+        p2p_listen: &str,
+    ) -> anyhow::Result<()> {
         let validator = Keypair::generate();
+        let node_key = Keypair::generate();
         let genesis = Genesis {
             chain_id: chain_id.to_owned(),
             genesis_time_ms: crate::clock::now_ms(),
@@ -63,20 +64,40 @@ impl Home {
                 name: "validator0".into(),
                 public_key: validator.public(),
                 power: INIT_VALIDATOR_POWER,
+                peer_id: peer_id_of(&node_key).to_string(),
             }],
             accounts,
         };
+        self.write(&genesis, &validator, &node_key, rpc_listen, p2p_listen, &[])
+    }
+
+    /// Writes a complete home: config, genesis and both keys. Refuses to touch an initialised home.
+    pub fn write(
+        &self,
+        genesis: &Genesis,
+        validator: &Keypair,
+        node_key: &Keypair,
+        rpc_listen: SocketAddr,
+        p2p_listen: &str,
+        peers: &[String],
+    ) -> anyhow::Result<()> {
+        for existing in [self.config_path(), self.genesis_path()] {
+            if existing.exists() {
+                bail!("{} already exists; this home is initialised already", existing.display());
+            }
+        }
         genesis.validate()?;
-        KeyFile::new("node", &Keypair::generate()).write_new(&self.node_key_path())?;
-        KeyFile::new("validator", &validator).write_new(&self.validator_key_path())?;
-        let json = serde_json::to_string_pretty(&genesis).expect("genesis always serialises");
+        std::fs::create_dir_all(&self.root).with_context(|| format!("cannot create {}", self.root.display()))?;
+        KeyFile::new("node", node_key).write_new(&self.node_key_path())?;
+        KeyFile::new("validator", validator).write_new(&self.validator_key_path())?;
+        let json = serde_json::to_string_pretty(genesis).expect("genesis always serialises");
         write_new_file(&self.genesis_path(), &json)?;
-        write_new_file(&self.config_path(), &NodeConfig::documented_toml(rpc_listen))?;
+        write_new_file(&self.config_path(), &NodeConfig::documented_toml(rpc_listen, p2p_listen, peers))?;
         Ok(())
     }
 
     /// Reads and checks everything a node needs to start, with messages that say what to fix.
-    pub fn load(&self) -> anyhow::Result<(NodeConfig, Genesis, Keypair)> {
+    pub fn load(&self) -> anyhow::Result<(NodeConfig, Genesis, Keypair, Keypair)> {
         if !self.root.is_dir() {
             bail!(
                 "no node home at {0}: create one with `consort-node init --home {0}` or run `consort-node dev --home {0}`",
@@ -93,7 +114,8 @@ impl Home {
         let config = NodeConfig::load(&self.config_path())?;
         let genesis = Genesis::load(&self.genesis_path())?;
         let (_, validator) = KeyFile::read(&self.validator_key_path())?;
-        Ok((config, genesis, validator))
+        let (_, node_key) = KeyFile::read(&self.node_key_path())?;
+        Ok((config, genesis, validator, node_key))
     }
 }
 
@@ -106,4 +128,9 @@ fn write_new_file(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", path.display()))?;
     f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
     f.sync_all().with_context(|| format!("cannot sync {}", path.display()))
+}
+
+/// The libp2p peer id of a node key.
+pub fn peer_id_of(node_key: &Keypair) -> libp2p::PeerId {
+    crate::network::identity_of(node_key.secret_bytes()).public().to_peer_id()
 }

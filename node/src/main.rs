@@ -36,6 +36,9 @@ enum Command {
         /// RPC listen address written into config.toml.
         #[arg(long, default_value = "127.0.0.1:26657")]
         rpc: SocketAddr,
+        /// libp2p listen address written into config.toml.
+        #[arg(long, default_value = "/ip4/127.0.0.1/tcp/26656")]
+        p2p: String,
     },
     /// Run the node configured in a home directory.
     Start {
@@ -44,6 +47,18 @@ enum Command {
         /// Override rpc.listen for this run (port 0 picks a free port).
         #[arg(long)]
         rpc: Option<SocketAddr>,
+    },
+    /// Write the homes of an N-validator testnet on loopback, with a funded CLI keystore.
+    Testnet {
+        /// Number of validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Directory for node0 … nodeN-1, keystore/ and testnet.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// Node i gets RPC port BASE+10i and P2P port BASE+10i+1; 0 picks free ports.
+        #[arg(long, default_value_t = 26600)]
+        base_port: u16,
     },
     /// Run a one-validator development chain with ten funded accounts (created on first start).
     Dev {
@@ -84,10 +99,27 @@ fn main() -> std::process::ExitCode {
 #[tokio::main]
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init { home, chain_id, accounts, rpc } => {
+        Command::Init { home, chain_id, accounts, rpc, p2p } => {
             let home = Home::new(home.home);
-            home.init(&chain_id, accounts, rpc)?;
+            home.init(&chain_id, accounts, rpc, &p2p)?;
             println!("initialised node home {} for chain {chain_id}", home.root().display());
+            Ok(())
+        }
+        Command::Testnet { validators, out, base_port } => {
+            let nodes = consort_node::testnet::generate(&out, validators, base_port)?;
+            let dir = out.display();
+            println!(
+                "testnet of {validators} validators (chain id {}) in {dir}",
+                consort_node::testnet::TESTNET_CHAIN_ID
+            );
+            for n in &nodes {
+                println!("  {:<6} RPC {:<24} home {}", n.name, n.rpc, n.home);
+            }
+            println!("start a node:  consort-node start --home {dir}/node0   (or scripts/testnet.sh start)");
+            println!(
+                "send funds:    consort --home {dir} --node {} transfer --from dev0 --to dev1 --amount 5",
+                nodes[0].rpc
+            );
             Ok(())
         }
         Command::Start { home, rpc } => {

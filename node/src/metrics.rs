@@ -24,6 +24,8 @@ pub struct Metrics {
     pub txs_admitted: Counter,
     pub mempool_txs: Gauge,
     pub txs_rejected: Family<ReasonLabel, Counter>,
+    pub blocks_synced: Counter,
+    pub network: crate::network::NetworkMetrics,
 }
 
 impl Metrics {
@@ -41,6 +43,8 @@ impl Metrics {
             txs_admitted: Counter::default(),
             mempool_txs: Gauge::default(),
             txs_rejected: Family::default(),
+            blocks_synced: Counter::default(),
+            network: Default::default(),
             registry: Registry::default(),
         };
         registry.register("height", "Height of the last committed block", m.height.clone());
@@ -62,6 +66,18 @@ impl Metrics {
         registry.register("txs_admitted", "Txs accepted into the mempool", m.txs_admitted.clone());
         registry.register("mempool_txs", "Txs waiting in the mempool", m.mempool_txs.clone());
         registry.register("txs_rejected", "Submitted txs refused, by reason", m.txs_rejected.clone());
+        registry.register("blocks_synced", "Blocks committed from block sync", m.blocks_synced.clone());
+        registry.register("peers_connected", "Member peers connected", m.network.peers_connected.clone());
+        registry.register(
+            "peers_refused",
+            "Connections refused from non-member peers",
+            m.network.peers_refused.clone(),
+        );
+        registry.register(
+            "gossip_rejected",
+            "Gossip messages that failed our checks",
+            m.network.gossip_rejected.clone(),
+        );
         Metrics { registry, ..m }
     }
 

@@ -10,12 +10,14 @@ use crate::genesis::Genesis;
 use crate::host::HostEvent;
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
+use crate::network::NetCommand;
 use crate::storage::{BlockRecord, ChainHead, Store, StoreError};
 use anyhow::{bail, Context};
 use consort_sdk::api::BlockEvent;
 use consort_sdk::{Address, Block, BlockHeader, Commit, Keypair, TxOutcome};
+use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{Receiver, SyncSender};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use tokio::sync::broadcast;
 
 /// State shared by the host loop and the RPC.
@@ -30,6 +32,10 @@ pub struct NodeState {
     /// Wakes the host loop (a tx entered the mempool, or shut down).
     pub host_events: SyncSender<HostEvent>,
     pub events: broadcast::Sender<BlockEvent>,
+    /// Height the host is working on; read by the gossip checks.
+    pub height_in_progress: Arc<AtomicU64>,
+    /// Set once the network runs: where admitted txs are gossiped.
+    pub tx_gossip: OnceLock<tokio::sync::mpsc::Sender<NetCommand>>,
     head: RwLock<ChainHead>,
 }
 
@@ -40,6 +46,13 @@ impl NodeState {
 
     pub fn account(&self, address: &Address) -> Result<Option<Account>, StoreError> {
         Overlay::new(&self.store).account(address)
+    }
+
+    /// Gossips an admitted tx to the other members (when there is a network).
+    pub fn gossip_tx(&self, bytes: Vec<u8>) {
+        if let Some(net) = self.tx_gossip.get() {
+            let _ = net.try_send(NetCommand::PublishTx(bytes));
+        }
     }
 
     /// A consensus core for `height` with this node as validator `me`.
@@ -78,12 +91,6 @@ pub fn open_state(
     if validators.get(&me.public()).is_none() {
         bail!("this node's validator key {} is not a validator in genesis", me.public());
     }
-    if validators.len() != 1 {
-        bail!(
-            "genesis lists {} validators; this release runs single-validator chains only (multi-validator BFT is issue #3)",
-            validators.len()
-        );
-    }
     let store = Store::open(data_dir).with_context(|| {
         format!("cannot open the database at {} (is another consort-node using this home?)", data_dir.display())
     })?;
@@ -120,6 +127,8 @@ pub fn open_state(
         validator_address: me.address(),
         host_events,
         events,
+        height_in_progress: Arc::new(AtomicU64::new(head.height + 1)),
+        tx_gossip: OnceLock::new(),
         head: RwLock::new(head),
     };
     Ok((state, inbox))

@@ -1,10 +1,15 @@
 //! Starting and stopping a node: load the home, open storage, serve the RPC, run the host loop, and on
 //! Ctrl-C or SIGTERM stop taking requests, finish the block in progress and close the database.
 
+use crate::genesis::Genesis;
 use crate::home::Home;
-use crate::host::{Host, HostEvent};
+use crate::host::{Host, HostEvent, SYNC_BATCH_MAX};
+use crate::network::{GossipCheck, NetCommand, NetEvent, NetworkConfig, SYNC_RESPONSE_BYTES_MAX};
 use crate::node::open_state;
+use crate::node::NodeState;
 use anyhow::Context;
+use consort_sdk::encoding::encode;
+use consort_sdk::{Keypair, SyncRequest, SyncResponse};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -15,14 +20,15 @@ pub async fn run(
     rpc_override: Option<SocketAddr>,
     on_ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    let (mut config, genesis, validator_key) = home.load()?;
+    let (mut config, genesis, validator_key, node_key) = home.load()?;
     if let Some(addr) = rpc_override {
         config.rpc.listen = addr;
     }
     let listen = config.rpc.listen;
     let (state, inbox) = open_state(config, &genesis, &home.data_dir(), &validator_key)?;
     let state = Arc::new(state);
-    let host = Host::new(state.clone(), validator_key, inbox)?;
+    let net = start_network(&state, &genesis, &node_key)?;
+    let host = Host::new(state.clone(), validator_key, inbox, Some(net))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen for RPC on {listen} (is the port in use? pick another with --rpc)"))?;
@@ -72,4 +78,82 @@ async fn shutdown_signal() -> anyhow::Result<()> {
         _ = term.recv() => {}
     }
     Ok(())
+}
+
+/// Starts the libp2p network: members from genesis, peers from config. Returns the command channel.
+fn start_network(
+    state: &Arc<NodeState>,
+    genesis: &Genesis,
+    node_key: &Keypair,
+) -> anyhow::Result<tokio::sync::mpsc::Sender<NetCommand>> {
+    let p2p = &state.config.p2p;
+    let listen = p2p.listen.parse().with_context(|| format!("p2p.listen {:?} is not a multiaddr", p2p.listen))?;
+    let peers = p2p
+        .peers
+        .iter()
+        .map(|p| p.parse().with_context(|| format!("p2p.peers entry {p:?} is not a multiaddr")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let members = genesis.validators.iter().map(|v| v.peer_id.parse()).collect::<Result<Vec<_>, _>>()?;
+    let config = NetworkConfig {
+        chain_id: state.chain_id.clone(),
+        listen,
+        peers,
+        members,
+        message_bytes_max: p2p.message_bytes_max,
+    };
+    let check = GossipCheck {
+        chain_id: state.chain_id.clone(),
+        validators: state.validators.clone(),
+        height: state.height_in_progress.clone(),
+        message_bytes_max: p2p.message_bytes_max,
+    };
+    let server_state = state.clone();
+    let serve = Box::new(move |req: &SyncRequest| serve_sync(&server_state, req));
+    let sink_state = state.clone();
+    let sink = Box::new(move |event: NetEvent| {
+        let to_host = match event {
+            NetEvent::Consensus { msg, from } => HostEvent::Consensus { msg, from },
+            NetEvent::Synced { peer, response } => HostEvent::Synced { peer, response },
+            NetEvent::PeerConnected(peer) => HostEvent::PeerConnected(peer),
+            NetEvent::PeerAhead(peer) => HostEvent::PeerAhead(peer),
+            NetEvent::Tx(bytes) => {
+                // Gossiped txs go through the same admission as RPC submissions; refusals are normal
+                // (most are duplicates of what we already hold).
+                let _ = crate::admission::admit(&sink_state, &bytes);
+                return;
+            }
+        };
+        // A full inbox drops the message; the sender re-broadcasts until the height is decided.
+        let _ = sink_state.host_events.try_send(to_host);
+    });
+    let handle = crate::network::spawn(
+        config,
+        crate::network::identity_of(node_key.secret_bytes()),
+        check,
+        serve,
+        sink,
+        state.metrics.network.clone(),
+    )?;
+    tracing::info!(peer_id = %handle.local_peer_id, "p2p identity");
+    let _ = state.tx_gossip.set(handle.commands.clone());
+    Ok(handle.commands)
+}
+
+/// Answers a block-sync request from storage: consecutive blocks with their commits, within limits.
+fn serve_sync(state: &NodeState, req: &SyncRequest) -> SyncResponse {
+    let head = state.head().height;
+    let mut blocks = Vec::new();
+    let mut bytes = 0usize;
+    let last = req.from_height.saturating_add(req.count.min(SYNC_BATCH_MAX) as u64).min(head.saturating_add(1));
+    for height in req.from_height.max(1)..last {
+        let (Ok(Some(block)), Ok(Some(commit))) = (state.store.block(height), state.store.commit(height)) else {
+            break;
+        };
+        bytes += encode(&block).len() + encode(&commit).len();
+        if bytes > SYNC_RESPONSE_BYTES_MAX / 2 {
+            break;
+        }
+        blocks.push((block, commit));
+    }
+    SyncResponse { blocks }
 }

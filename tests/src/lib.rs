@@ -33,10 +33,20 @@ pub fn bin(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// A running `consort-node dev` process.
+/// How a node process is started.
+#[derive(Clone, Debug)]
+enum Mode {
+    /// `consort-node dev --home HOME --rpc 127.0.0.1:0`
+    Dev,
+    /// `consort-node start --home HOME` with these `CONSORT__…` overrides.
+    Start(Vec<(String, String)>),
+}
+
+/// A running `consort-node` process.
 pub struct DevNode {
     child: Child,
     home: PathBuf,
+    mode: Mode,
     pub url: String,
     /// Everything the node printed on stdout up to and including its RPC line.
     pub banner: Vec<String>,
@@ -45,11 +55,27 @@ pub struct DevNode {
 impl DevNode {
     /// Starts `consort-node dev --home HOME --rpc 127.0.0.1:0` and waits until it announces its RPC URL.
     pub async fn start(home: &Path) -> anyhow::Result<DevNode> {
+        DevNode::spawn(home, Mode::Dev).await
+    }
+
+    /// Starts `consort-node start --home HOME` (a configured home, e.g. from `testnet`) with env overrides.
+    pub async fn start_home(home: &Path, env: &[(&str, &str)]) -> anyhow::Result<DevNode> {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        DevNode::spawn(home, Mode::Start(env)).await
+    }
+
+    async fn spawn(home: &Path, mode: Mode) -> anyhow::Result<DevNode> {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(home.with_extension("log"))?;
-        let mut child = Command::new(bin("consort-node")?)
-            .args(["dev", "--home"])
-            .arg(home)
-            .args(["--rpc", "127.0.0.1:0"])
+        let mut command = Command::new(bin("consort-node")?);
+        match &mode {
+            Mode::Dev => {
+                command.args(["dev", "--home"]).arg(home).args(["--rpc", "127.0.0.1:0"]);
+            }
+            Mode::Start(env) => {
+                command.args(["start", "--home"]).arg(home).envs(env.iter().cloned());
+            }
+        }
+        let mut child = command
             .env_remove("CONSORT_HOME")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
@@ -72,7 +98,7 @@ impl DevNode {
         .context("consort-node did not start in time")??;
         // Keep draining stdout so the node never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(DevNode { child, home: home.to_owned(), url, banner })
+        Ok(DevNode { child, home: home.to_owned(), mode, url, banner })
     }
 
     pub fn client(&self) -> Client {
@@ -108,17 +134,34 @@ impl DevNode {
         Ok(())
     }
 
-    /// SIGKILL: no chance to clean up, as in a power cut. Waits until the process is gone.
-    pub async fn kill(mut self) -> anyhow::Result<PathBuf> {
+    /// SIGKILL: no chance to clean up, as in a power cut. Waits until the process is gone and returns
+    /// what it takes to start it again.
+    pub async fn kill(mut self) -> anyhow::Result<Stopped> {
         self.child.start_kill()?;
         self.child.wait().await?;
-        Ok(self.home.clone())
+        Ok(Stopped { home: self.home.clone(), mode: self.mode.clone() })
     }
 
     pub async fn restart(self) -> anyhow::Result<DevNode> {
-        let home = self.home.clone();
+        let (home, mode) = (self.home.clone(), self.mode.clone());
         self.stop().await?;
-        DevNode::start(&home).await
+        DevNode::spawn(&home, mode).await
+    }
+}
+
+/// A node that was killed, ready to be started again the same way.
+pub struct Stopped {
+    home: PathBuf,
+    mode: Mode,
+}
+
+impl Stopped {
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    pub async fn start(self) -> anyhow::Result<DevNode> {
+        DevNode::spawn(&self.home, self.mode).await
     }
 }
 

@@ -44,8 +44,7 @@ async fn sigkill_loses_no_final_tx_and_conserves_supply() -> anyhow::Result<()> 
             client.submit(&wallet.transfer(recipient, 1)).await?;
         }
         let height_before = client.status().await?.height;
-        let home = node.kill().await?;
-        node = DevNode::start(&home).await?;
+        node = node.kill().await?.start().await?;
         let client = node.client();
         let status = client.status().await?;
         assert!(

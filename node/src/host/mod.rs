@@ -10,10 +10,13 @@ mod signer;
 
 pub use journal::WalRecord;
 
+use crate::block_check::check_block;
 use crate::consensus::{Core, Effect, Input, TimeoutKind};
+use crate::network::NetCommand;
 use crate::node::{build_block, commit_decided, NodeState};
 use anyhow::Context;
-use consort_sdk::{Block, Hash, Keypair, Proposal, Vote};
+use consort_sdk::{Block, ConsensusMessage, Hash, Keypair, Proposal, SyncRequest, SyncResponse, Vote};
+use libp2p::PeerId;
 use signer::Signer;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -24,10 +27,30 @@ use std::time::{Duration, Instant};
 pub const HOST_INBOX_MAX: usize = 1024;
 /// Longest the loop sleeps without checking its inbox.
 const IDLE_WAKE: Duration = Duration::from_secs(1);
+/// Own messages of the height in progress are re-published this often (longer than gossipsub's duplicate
+/// cache), so peers that missed them — partitioned, restarting — still get them.
+const REBROADCAST_EVERY: Duration = Duration::from_secs(5);
+/// Blocks asked for in one sync request.
+pub const SYNC_BATCH_MAX: u32 = 64;
+/// A sync request without an answer is given up after this and may be retried.
+const SYNC_PATIENCE: Duration = Duration::from_secs(5);
+/// Blocks of the current height kept (one per proposal seen); more from a flooding proposer are ignored.
+const HEIGHT_BLOCKS_MAX: usize = 64;
 
 #[derive(Debug)]
 pub enum HostEvent {
     TxAdded,
+    Consensus {
+        msg: Box<ConsensusMessage>,
+        from: PeerId,
+    },
+    Synced {
+        peer: PeerId,
+        response: SyncResponse,
+    },
+    PeerConnected(PeerId),
+    /// A peer gossips heights far above ours: we are behind and should sync from it.
+    PeerAhead(PeerId),
     Shutdown,
 }
 
@@ -45,10 +68,22 @@ pub struct Host {
     queue: VecDeque<(u64, Input)>,
     draining: bool,
     inbox: Receiver<HostEvent>,
+    net: Option<tokio::sync::mpsc::Sender<NetCommand>>,
+    /// Our own signed messages of the current height, for rebroadcast.
+    own: Vec<ConsensusMessage>,
+    last_rebroadcast: Instant,
+    /// Messages for heights above ours, replayed when we get there.
+    future: Vec<(PeerId, ConsensusMessage)>,
+    sync_asked: Option<Instant>,
 }
 
 impl Host {
-    pub fn new(state: Arc<NodeState>, key: Keypair, inbox: Receiver<HostEvent>) -> anyhow::Result<Host> {
+    pub fn new(
+        state: Arc<NodeState>,
+        key: Keypair,
+        inbox: Receiver<HostEvent>,
+        net: Option<tokio::sync::mpsc::Sender<NetCommand>>,
+    ) -> anyhow::Result<Host> {
         let me = state.validators.index_of(&key.public()).context("this node's key is not a validator")?;
         let height = state.head().height + 1;
         let core = state.new_core(height, me);
@@ -66,6 +101,11 @@ impl Host {
             queue: VecDeque::new(),
             draining: false,
             inbox,
+            net,
+            own: Vec::new(),
+            last_rebroadcast: Instant::now(),
+            future: Vec::new(),
+            sync_asked: None,
         })
     }
 
@@ -79,9 +119,107 @@ impl Host {
             match self.inbox.recv_timeout(wake.saturating_duration_since(now)) {
                 Ok(HostEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => return Ok(()),
                 Ok(HostEvent::TxAdded) | Err(RecvTimeoutError::Timeout) => {}
+                Ok(HostEvent::Consensus { msg, from }) => self.on_message(*msg, from)?,
+                Ok(HostEvent::Synced { peer, response }) => self.on_synced(peer, response)?,
+                Ok(HostEvent::PeerConnected(peer)) => self.ask_sync(peer, true),
+                Ok(HostEvent::PeerAhead(peer)) => self.ask_sync(peer, false),
             }
             self.fire_due_timers()?;
+            if self.last_rebroadcast.elapsed() >= REBROADCAST_EVERY {
+                self.last_rebroadcast = Instant::now();
+                for msg in self.own.clone() {
+                    self.publish(msg);
+                }
+            }
         }
+    }
+
+    fn publish(&self, msg: ConsensusMessage) {
+        if let Some(net) = &self.net {
+            // A full queue drops this copy; the rebroadcast sends it again.
+            let _ = net.try_send(NetCommand::PublishConsensus(msg));
+        }
+    }
+
+    /// Asks `peer` for the blocks after our head, unless a request is already out (or `force`).
+    fn ask_sync(&mut self, peer: PeerId, force: bool) {
+        let waiting = self.sync_asked.is_some_and(|at| at.elapsed() < SYNC_PATIENCE);
+        if waiting && !force {
+            return;
+        }
+        if let Some(net) = &self.net {
+            let request = SyncRequest { from_height: self.state.head().height + 1, count: SYNC_BATCH_MAX };
+            if net.try_send(NetCommand::RequestSync { peer, request }).is_ok() {
+                self.sync_asked = Some(Instant::now());
+            }
+        }
+    }
+
+    fn on_message(&mut self, msg: ConsensusMessage, from: PeerId) -> anyhow::Result<()> {
+        let height = match &msg {
+            ConsensusMessage::Vote(v) => v.vote.height,
+            ConsensusMessage::Proposal { proposal, .. } => proposal.proposal.height,
+        };
+        let current = self.core.height();
+        if height > current {
+            if self.future.len() < self.state.config.p2p.future_messages_max {
+                self.future.push((from, msg));
+            }
+            self.ask_sync(from, false);
+            return Ok(());
+        }
+        if height < current {
+            return Ok(());
+        }
+        match msg {
+            ConsensusMessage::Vote(v) => self.apply(Input::Vote(v)),
+            ConsensusMessage::Proposal { proposal, block, polka } => {
+                if self.blocks.len() >= HEIGHT_BLOCKS_MAX && !self.blocks.contains_key(&block.hash()) {
+                    return Ok(());
+                }
+                let head = self.state.head();
+                let limits = self.state.config.consensus.block_txs_max;
+                let valid = check_block(&block, &head, &self.state.chain_id, &self.state.validators, limits).is_ok();
+                if !self.blocks.contains_key(&block.hash()) {
+                    // Journaled with the inputs: a replay after a crash must still be able to commit it.
+                    self.journal(&WalRecord::Block(block.clone()))?;
+                    self.blocks.insert(block.hash(), block);
+                }
+                for vote in polka {
+                    self.apply(Input::Vote(vote))?;
+                }
+                self.apply(Input::Proposal { proposal, valid })
+            }
+        }
+    }
+
+    /// Applies blocks a peer sent, each verified against its commit certificate before it is committed.
+    fn on_synced(&mut self, peer: PeerId, response: SyncResponse) -> anyhow::Result<()> {
+        self.sync_asked = None;
+        let full = response.blocks.len() as u32 >= SYNC_BATCH_MAX;
+        let mut advanced = false;
+        for (block, commit) in response.blocks {
+            let head = self.state.head();
+            if block.header.height <= head.height {
+                continue;
+            }
+            if block.header.height != head.height + 1 {
+                break;
+            }
+            if let Err(e) = commit_decided(&self.state, &block, &commit) {
+                tracing::warn!(%peer, height = block.header.height, error = %e, "refused a synced block");
+                break;
+            }
+            self.state.metrics.blocks_synced.inc();
+            advanced = true;
+        }
+        if advanced {
+            self.enter_height()?;
+            if full {
+                self.ask_sync(peer, true);
+            }
+        }
+        Ok(())
     }
 
     fn next_wake(&self, now: Instant) -> Instant {
@@ -125,18 +263,54 @@ impl Host {
         self.timers.clear();
         self.pending_value = None;
         self.queue.clear();
+        self.own.clear();
+        self.state.height_in_progress.store(height, std::sync::atomic::Ordering::Relaxed);
         let records: Vec<WalRecord> = self.state.store.wal_records(height)?;
         self.journal_seq = records.len() as u64;
         self.state.metrics.height.set(height as i64 - 1);
         if records.is_empty() {
-            return self.apply(Input::Start);
+            self.apply(Input::Start)?;
+        } else {
+            self.replay_journal(records)?;
         }
+        // Messages that arrived early for this height are applied now; later ones wait on.
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.future).into_iter().partition(|(_, m)| match m {
+            ConsensusMessage::Vote(v) => v.vote.height == height,
+            ConsensusMessage::Proposal { proposal, .. } => proposal.proposal.height == height,
+        });
+        self.future = later
+            .into_iter()
+            .filter(|(_, m)| match m {
+                ConsensusMessage::Vote(v) => v.vote.height > height,
+                ConsensusMessage::Proposal { proposal, .. } => proposal.proposal.height > height,
+            })
+            .collect();
+        for (from, msg) in now {
+            if self.core.height() != height {
+                break;
+            }
+            self.on_message(msg, from)?;
+        }
+        Ok(())
+    }
+
+    fn replay_journal(&mut self, records: Vec<WalRecord>) -> anyhow::Result<()> {
+        let height = self.core.height();
         tracing::info!(height, records = records.len(), "replaying the consensus journal");
-        for record in &records {
-            tracing::debug!(?record, "journal record");
+        let me = self.signer.key().public();
+        let outstanding = journal::replay(&mut self.core, &mut self.blocks, records.clone(), me);
+        // What we signed before the restart goes out again with the next rebroadcast.
+        for record in records {
+            match record {
+                WalRecord::Input(Input::Vote(v)) if v.validator == me => self.own.push(ConsensusMessage::Vote(v)),
+                WalRecord::Input(Input::Proposal { proposal, .. }) if proposal.proposer == me => {
+                    if let Some(block) = self.blocks.get(&proposal.proposal.block_hash).cloned() {
+                        self.own.push(ConsensusMessage::Proposal { proposal, block, polka: Vec::new() });
+                    }
+                }
+                _ => {}
+            }
         }
-        let outstanding = journal::replay(&mut self.core, &mut self.blocks, records, self.signer.key().public());
-        tracing::debug!(timers_and_requests = ?outstanding.timers_and_requests, unsent = ?outstanding.unsent, "after replay");
         for effect in outstanding.timers_and_requests {
             self.carry_out(effect)?;
         }
@@ -228,8 +402,19 @@ impl Host {
     }
 
     fn propose(&mut self, proposal: Proposal) -> anyhow::Result<()> {
+        let polka = match proposal.pol_round {
+            Some(vr) => self.core.polka_certificate(vr, proposal.block_hash),
+            None => Vec::new(),
+        };
+        let block =
+            self.blocks.get(&proposal.block_hash).cloned().context("proposing a block this node does not have")?;
         match self.signer.sign_proposal(&self.state.store, proposal) {
-            Ok(signed) => self.apply(Input::Proposal { proposal: signed, valid: true }),
+            Ok(signed) => {
+                let msg = ConsensusMessage::Proposal { proposal: signed.clone(), block, polka };
+                self.publish(msg.clone());
+                self.own.push(msg);
+                self.apply(Input::Proposal { proposal: signed, valid: true })
+            }
             Err(refusal) => {
                 self.state.metrics.signatures_refused.inc();
                 tracing::error!(%refusal, "refused to sign a proposal");
@@ -240,7 +425,12 @@ impl Host {
 
     fn vote(&mut self, vote: Vote) -> anyhow::Result<()> {
         match self.signer.sign_vote(&self.state.store, vote) {
-            Ok(signed) => self.apply(Input::Vote(signed)),
+            Ok(signed) => {
+                let msg = ConsensusMessage::Vote(signed.clone());
+                self.publish(msg.clone());
+                self.own.push(msg);
+                self.apply(Input::Vote(signed))
+            }
             Err(refusal) => {
                 self.state.metrics.signatures_refused.inc();
                 tracing::error!(%refusal, "refused to sign a vote");

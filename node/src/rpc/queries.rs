@@ -63,7 +63,7 @@ pub async fn status(State(state): State<Arc<NodeState>>) -> Json<StatusResponse>
         app_hash: head.app_hash,
         latest_block_hash: head.block_hash,
         latest_block_time_ms: head.block_time_ms,
-        peers: 0,
+        peers: state.metrics.network.peers_connected.get().max(0) as u32,
         mempool_txs: state.mempool.lock().expect("mempool lock poisoned").len() as u64,
         validator: state.validator_address,
     })

@@ -51,7 +51,11 @@ fn parse_and_admit(state: &NodeState, body: Result<Bytes, BytesRejection>) -> Re
         .map_err(|e| ApiError::bad_request("malformed_json", format!("expected {{\"tx\": \"<hex>\"}}: {e}")))?;
     let bytes = hex::decode(request.tx.trim_start_matches("0x"))
         .map_err(|e| ApiError::bad_request("malformed_hex", format!("field tx is not hex: {e}")))?;
-    admit(state, &bytes).map_err(|e| {
+    let admitted = admit(state, &bytes);
+    if admitted.is_ok() {
+        state.gossip_tx(bytes);
+    }
+    admitted.map_err(|e| {
         let status = status_of(&e);
         if let AdmissionError::Store(store) = &e {
             return ApiError::internal(store);

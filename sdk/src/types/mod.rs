@@ -8,6 +8,7 @@ mod keys;
 mod receipt;
 mod tx;
 mod vote;
+mod wire;
 
 pub use address::{Address, AddressError, ADDRESS_HRP};
 pub use amount::u128_string;
@@ -17,3 +18,4 @@ pub use keys::{PublicKey, Signature};
 pub use receipt::{Receipt, TxOutcome};
 pub use tx::{Action, SignedTx, Tx, CHAIN_ID_BYTES_MAX};
 pub use vote::{Commit, CommitSig, Proposal, SignedProposal, SignedVote, Vote, VoteKind};
+pub use wire::{ConsensusMessage, SyncRequest, SyncResponse};

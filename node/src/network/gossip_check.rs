@@ -1,0 +1,98 @@
+//! Our own checks of a consensus gossip message, before gossipsub may forward it: size and decoding
+//! limits, chain, membership of the signer, signatures, and a height window.
+
+use crate::consensus::ValidatorSet;
+use consort_sdk::encoding::decode;
+use consort_sdk::ConsensusMessage;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// How far above our height a message may be and still be relayed (and kept for later).
+pub const FUTURE_HEIGHTS_MAX: u64 = 2;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Accept(Box<ConsensusMessage>),
+    /// Not wrong, just not useful now (an old or far-future height): not relayed, peer not penalised.
+    Ignore(&'static str),
+    /// Malformed or forged: not relayed, and gossipsub penalises the peer that sent it.
+    Reject(&'static str),
+    /// Valid-looking but for a height too far above ours to keep: not relayed, but it tells us we are
+    /// behind the sender.
+    Ahead,
+}
+
+pub struct GossipCheck {
+    pub chain_id: String,
+    pub validators: ValidatorSet,
+    /// Height in progress, kept current by the host.
+    pub height: Arc<AtomicU64>,
+    pub message_bytes_max: usize,
+}
+
+impl GossipCheck {
+    fn height_verdict(&self, height: u64) -> Option<Verdict> {
+        let current = self.height.load(Ordering::Relaxed);
+        if height < current {
+            return Some(Verdict::Ignore("old height"));
+        }
+        if height > current + FUTURE_HEIGHTS_MAX {
+            return Some(Verdict::Ahead);
+        }
+        None
+    }
+
+    pub fn check(&self, bytes: &[u8]) -> Verdict {
+        let Ok(msg) = decode::<ConsensusMessage>(bytes, self.message_bytes_max) else {
+            return Verdict::Reject("malformed");
+        };
+        match &msg {
+            ConsensusMessage::Vote(v) => {
+                if v.vote.chain_id != self.chain_id {
+                    return Verdict::Reject("wrong chain");
+                }
+                if self.validators.get(&v.validator).is_none() {
+                    return Verdict::Reject("not a validator");
+                }
+                if let Some(verdict) = self.height_verdict(v.vote.height) {
+                    return verdict;
+                }
+                if v.verify_signature().is_err() {
+                    return Verdict::Reject("bad signature");
+                }
+            }
+            ConsensusMessage::Proposal { proposal, block, polka } => {
+                let p = &proposal.proposal;
+                if p.chain_id != self.chain_id {
+                    return Verdict::Reject("wrong chain");
+                }
+                if self.validators.get(&proposal.proposer).is_none() {
+                    return Verdict::Reject("not a validator");
+                }
+                if let Some(verdict) = self.height_verdict(p.height) {
+                    return verdict;
+                }
+                if block.hash() != p.block_hash || block.header.height != p.height {
+                    return Verdict::Reject("block does not match proposal");
+                }
+                if polka.len() > 2 * self.validators.len() {
+                    return Verdict::Reject("oversized polka");
+                }
+                if proposal.verify_signature().is_err() {
+                    return Verdict::Reject("bad signature");
+                }
+                let polka_ok = polka.iter().all(|v| {
+                    v.vote.height == p.height
+                        && Some(v.vote.round) == p.pol_round
+                        && v.vote.block_hash == Some(p.block_hash)
+                        && self.validators.get(&v.validator).is_some()
+                        && v.verify_signature().is_ok()
+                });
+                if !polka_ok {
+                    return Verdict::Reject("bad polka certificate");
+                }
+            }
+        }
+        Verdict::Accept(Box::new(msg))
+    }
+}

@@ -1,0 +1,242 @@
+use super::gossip_check::{GossipCheck, Verdict};
+use super::sync_codec::{SyncCodec, SYNC_PROTOCOL};
+use consort_sdk::encoding::encode;
+use consort_sdk::{ConsensusMessage, SyncRequest, SyncResponse};
+use futures::StreamExt;
+use libp2p::swarm::{ListenError, NetworkBehaviour, SwarmEvent};
+use libp2p::{
+    allow_block_list, gossipsub, identify, noise, request_response, tcp, yamux, Multiaddr, PeerId, StreamProtocol,
+};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Queued commands from the host before it waits for the network.
+pub const NET_COMMANDS_MAX: usize = 1024;
+const REDIAL_INTERVAL: Duration = Duration::from_secs(2);
+/// Gossipsub forgets a message id after this, so a periodic re-publish of the same vote gets through.
+const DUPLICATE_CACHE: Duration = Duration::from_secs(4);
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    allow: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
+    gossipsub: gossipsub::Behaviour,
+    sync: request_response::Behaviour<SyncCodec>,
+    identify: identify::Behaviour,
+}
+
+pub struct NetworkConfig {
+    pub chain_id: String,
+    pub listen: Multiaddr,
+    /// Members to dial, as `/ip4/…/tcp/…/p2p/<peer id>`; redialled while disconnected.
+    pub peers: Vec<Multiaddr>,
+    /// Peer ids allowed to connect; every other peer is refused.
+    pub members: Vec<PeerId>,
+    pub message_bytes_max: usize,
+}
+
+#[derive(Clone, Default)]
+pub struct NetworkMetrics {
+    pub peers_connected: Gauge,
+    pub peers_refused: Counter,
+    pub gossip_rejected: Counter,
+}
+
+#[derive(Debug)]
+pub enum NetEvent {
+    /// A consensus message that passed our checks, and the peer it came through.
+    Consensus {
+        msg: Box<ConsensusMessage>,
+        from: PeerId,
+    },
+    /// Encoded tx bytes gossiped by a member, to be admitted like an RPC submission.
+    Tx(Vec<u8>),
+    Synced {
+        peer: PeerId,
+        response: SyncResponse,
+    },
+    /// A member connected: the host may ask it for blocks.
+    PeerConnected(PeerId),
+    /// A member gossips heights far above ours.
+    PeerAhead(PeerId),
+}
+
+#[derive(Debug)]
+pub enum NetCommand {
+    PublishConsensus(ConsensusMessage),
+    PublishTx(Vec<u8>),
+    RequestSync { peer: PeerId, request: SyncRequest },
+}
+
+pub struct NetworkHandle {
+    pub commands: mpsc::Sender<NetCommand>,
+    pub local_peer_id: PeerId,
+}
+
+pub type SyncServer = Box<dyn Fn(&SyncRequest) -> SyncResponse + Send>;
+pub type EventSink = Box<dyn Fn(NetEvent) + Send>;
+
+/// Starts the swarm on the current tokio runtime. Accepted messages and sync answers go to `sink`.
+pub fn spawn(
+    config: NetworkConfig,
+    key: libp2p::identity::Keypair,
+    check: GossipCheck,
+    serve_sync: SyncServer,
+    sink: EventSink,
+    metrics: NetworkMetrics,
+) -> anyhow::Result<NetworkHandle> {
+    let local_peer_id = key.public().to_peer_id();
+    let message_bytes_max = config.message_bytes_max;
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)?
+        .with_behaviour(|key| {
+            let gossip_config = gossipsub::ConfigBuilder::default()
+                .validation_mode(gossipsub::ValidationMode::Strict)
+                .validate_messages()
+                .message_id_fn(|m: &gossipsub::Message| {
+                    gossipsub::MessageId::from(blake3::hash(&m.data).as_bytes().to_vec())
+                })
+                .max_transmit_size(message_bytes_max)
+                .duplicate_cache_time(DUPLICATE_CACHE)
+                .heartbeat_interval(Duration::from_millis(500))
+                .build()?;
+            let gossipsub =
+                gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)?;
+            let sync = request_response::Behaviour::new(
+                [(StreamProtocol::new(SYNC_PROTOCOL), request_response::ProtocolSupport::Full)],
+                request_response::Config::default().with_request_timeout(Duration::from_secs(30)),
+            );
+            let identify = identify::Behaviour::new(identify::Config::new("/consort/1".into(), key.public()));
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Behaviour {
+                allow: Default::default(),
+                gossipsub,
+                sync,
+                identify,
+            })
+        })
+        .map_err(|e| anyhow::anyhow!("cannot build the p2p behaviour: {e}"))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+        .build();
+
+    for member in &config.members {
+        swarm.behaviour_mut().allow.allow_peer(*member);
+    }
+    let consensus_topic = gossipsub::IdentTopic::new(format!("consort/{}/consensus", config.chain_id));
+    let tx_topic = gossipsub::IdentTopic::new(format!("consort/{}/txs", config.chain_id));
+    swarm.behaviour_mut().gossipsub.subscribe(&consensus_topic)?;
+    swarm.behaviour_mut().gossipsub.subscribe(&tx_topic)?;
+    swarm.listen_on(config.listen.clone())?;
+
+    let (commands, mut inbox) = mpsc::channel(NET_COMMANDS_MAX);
+    let peers = config.peers;
+    tokio::spawn(async move {
+        let mut redial = tokio::time::interval(REDIAL_INTERVAL);
+        loop {
+            tokio::select! {
+                command = inbox.recv() => {
+                    let Some(command) = command else { break };
+                    let behaviour = swarm.behaviour_mut();
+                    // Publishing with no peer yet, or a duplicate, is not an error: gossip is best effort
+                    // and the host re-sends its messages until the height is decided.
+                    match command {
+                        NetCommand::PublishConsensus(msg) => { let _ = behaviour.gossipsub.publish(consensus_topic.clone(), encode(&msg)); }
+                        NetCommand::PublishTx(bytes) => { let _ = behaviour.gossipsub.publish(tx_topic.clone(), bytes); }
+                        NetCommand::RequestSync { peer, request } => { behaviour.sync.send_request(&peer, request); }
+                    }
+                }
+                _ = redial.tick() => {
+                    for addr in &peers {
+                        let connected = peer_of(addr).is_some_and(|p| swarm.is_connected(&p));
+                        if !connected {
+                            let _ = swarm.dial(addr.clone());
+                        }
+                    }
+                }
+                event = swarm.select_next_some() => {
+                    on_event(&mut swarm, event, &check, &serve_sync, &sink, &metrics, &consensus_topic);
+                }
+            }
+        }
+    });
+    Ok(NetworkHandle { commands, local_peer_id })
+}
+
+fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
+    addr.iter().find_map(|p| match p {
+        libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+        _ => None,
+    })
+}
+
+fn on_event(
+    swarm: &mut libp2p::Swarm<Behaviour>,
+    event: SwarmEvent<BehaviourEvent>,
+    check: &GossipCheck,
+    serve_sync: &SyncServer,
+    sink: &EventSink,
+    metrics: &NetworkMetrics,
+    consensus_topic: &gossipsub::IdentTopic,
+) {
+    match event {
+        SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+            propagation_source,
+            message_id,
+            message,
+        })) => {
+            let is_consensus = message.topic == consensus_topic.hash();
+            let (acceptance, forward) = if is_consensus {
+                match check.check(&message.data) {
+                    Verdict::Accept(msg) => (
+                        gossipsub::MessageAcceptance::Accept,
+                        Some(NetEvent::Consensus { msg, from: propagation_source }),
+                    ),
+                    Verdict::Ignore(_) => (gossipsub::MessageAcceptance::Ignore, None),
+                    Verdict::Ahead => {
+                        (gossipsub::MessageAcceptance::Ignore, Some(NetEvent::PeerAhead(propagation_source)))
+                    }
+                    Verdict::Reject(why) => {
+                        tracing::warn!(peer = %propagation_source, why, "rejected consensus message");
+                        metrics.gossip_rejected.inc();
+                        (gossipsub::MessageAcceptance::Reject, None)
+                    }
+                }
+            } else {
+                // Txs are checked fully by admission; relay them once they are at least well-sized.
+                (gossipsub::MessageAcceptance::Accept, Some(NetEvent::Tx(message.data)))
+            };
+            // False only if the message already left the cache, which is harmless.
+            let _ = swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                &message_id,
+                &propagation_source,
+                acceptance,
+            );
+            if let Some(event) = forward {
+                sink(event);
+            }
+        }
+        SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message { peer, message, .. })) => {
+            match message {
+                request_response::Message::Request { request, channel, .. } => {
+                    let response = serve_sync(&request);
+                    let _ = swarm.behaviour_mut().sync.send_response(channel, response);
+                }
+                request_response::Message::Response { response, .. } => sink(NetEvent::Synced { peer, response }),
+            }
+        }
+        SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+            metrics.peers_connected.set(swarm.connected_peers().count() as i64);
+            sink(NetEvent::PeerConnected(peer_id));
+        }
+        SwarmEvent::ConnectionClosed { .. } => {
+            metrics.peers_connected.set(swarm.connected_peers().count() as i64);
+        }
+        SwarmEvent::IncomingConnectionError { error: ListenError::Denied { cause }, send_back_addr, .. } => {
+            metrics.peers_refused.inc();
+            tracing::warn!(%send_back_addr, %cause, "refused a connection from a non-member peer");
+        }
+        SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "p2p listening"),
+        _ => {}
+    }
+}

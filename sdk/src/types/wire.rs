@@ -1,0 +1,27 @@
+use super::{Block, Commit, SignedProposal, SignedVote};
+use borsh::{BorshDeserialize, BorshSerialize};
+
+/// A message on the consensus gossip topic `consort/<chain_id>/consensus`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum ConsensusMessage {
+    /// A proposal with its block, and for a re-proposal (`pol_round`) the prevotes that justify it.
+    Proposal {
+        proposal: SignedProposal,
+        block: Block,
+        polka: Vec<SignedVote>,
+    },
+    Vote(SignedVote),
+}
+
+/// Block sync request: committed blocks from `from_height`, at most `count` of them.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SyncRequest {
+    pub from_height: u64,
+    pub count: u32,
+}
+
+/// Block sync response: consecutive committed blocks, each with its commit certificate.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SyncResponse {
+    pub blocks: Vec<(Block, Commit)>,
+}

@@ -1,0 +1,149 @@
+//! Four validators as four processes on loopback, over libp2p: txs sent to different nodes all become
+//! final and every node holds the same chain; one SIGKILLed validator does not stop the other three and
+//! catches up by block sync after restart; with two down there is no new height and no fork, and progress
+//! resumes when they return.
+
+use consort_sdk::{Client, Keystore, Wallet};
+use consort_tests::{bin, wait_until, DevNode, FINALITY_DEADLINE};
+use std::time::Duration;
+
+/// Faster rounds than production defaults, so the test spends its time on behaviour, not waiting.
+const FAST: &[(&str, &str)] = &[
+    ("CONSORT__CONSENSUS__EMPTY_BLOCK_INTERVAL_MS", "200"),
+    ("CONSORT__CONSENSUS__TIMEOUT_PROPOSE_MS", "1000"),
+    ("CONSORT__CONSENSUS__TIMEOUT_PREVOTE_MS", "500"),
+    ("CONSORT__CONSENSUS__TIMEOUT_PRECOMMIT_MS", "500"),
+    ("CONSORT__CONSENSUS__TIMEOUT_DELTA_MS", "250"),
+];
+const PROGRESS_DEADLINE: Duration = Duration::from_secs(120);
+
+async fn height(c: &Client) -> u64 {
+    c.status().await.map(|s| s.height).unwrap_or(0)
+}
+
+/// Waits until every client is at `target` or above.
+async fn all_reach(clients: &[Client], target: u64, what: &str) -> anyhow::Result<()> {
+    wait_until(PROGRESS_DEADLINE, what, || {
+        let cs = clients.to_vec();
+        async move {
+            for c in &cs {
+                if height(c).await < target {
+                    return None;
+                }
+            }
+            Some(())
+        }
+    })
+    .await
+}
+
+/// Every node agrees on block hash and app hash at every height they all have.
+async fn same_chain(clients: &[Client]) -> anyhow::Result<u64> {
+    let mut common = u64::MAX;
+    for c in clients {
+        common = common.min(height(c).await);
+    }
+    for h in 1..=common {
+        let first = clients[0].block(Some(h)).await?;
+        for c in &clients[1..] {
+            let b = c.block(Some(h)).await?;
+            assert_eq!((b.hash, b.app_hash), (first.hash, first.app_hash), "fork at height {h}");
+        }
+    }
+    Ok(common)
+}
+
+async fn max_height(clients: &[Client]) -> u64 {
+    let mut m = 0;
+    for c in clients {
+        m = m.max(height(c).await);
+    }
+    m
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validators_commit_survive_a_crash_and_halt_safely_without_quorum() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("net");
+    let status = std::process::Command::new(bin("consort-node")?)
+        .args(["testnet", "--validators", "4", "--base-port", "0", "--out"])
+        .arg(&out)
+        .output()?;
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+
+    let mut nodes = Vec::new();
+    for i in 0..4 {
+        nodes.push(Some(DevNode::start_home(&out.join(format!("node{i}")), FAST).await?));
+    }
+    let clients: Vec<Client> = nodes.iter().map(|n| n.as_ref().unwrap().client()).collect();
+    all_reach(&clients, 2, "all four nodes committing together").await?;
+
+    // Txs sent to different nodes all become final, and each node sees each one.
+    let keystore = Keystore::new(out.join("keystore"));
+    let mut hashes = Vec::new();
+    for (i, client) in clients.iter().enumerate() {
+        let (_, key) = keystore.get(&format!("dev{i}"))?;
+        let to = keystore.get("dev9")?.0.address;
+        let mut wallet = Wallet::connect(key, client).await?;
+        let receipt = client.submit_and_wait(&wallet.transfer(to, 100 + i as u128), FINALITY_DEADLINE).await?;
+        assert!(receipt.is_success(), "{receipt:?}");
+        hashes.push(receipt.tx_hash);
+    }
+    for h in &hashes {
+        for c in &clients {
+            c.wait_for(h, FINALITY_DEADLINE).await?;
+        }
+    }
+    same_chain(&clients).await?;
+
+    // One validator down: the other three keep committing.
+    let stopped3 = nodes[3].take().unwrap().kill().await?;
+    let three = &clients[..3];
+    let h = max_height(three).await;
+    all_reach(three, h + 3, "three validators committing without the fourth").await?;
+
+    // It comes back and catches up by block sync, on the same chain.
+    nodes[3] = Some(stopped3.start().await?);
+    let target = max_height(three).await;
+    all_reach(&clients, target, "the restarted validator catching up").await?;
+    same_chain(&clients).await?;
+
+    // Two down: no quorum, so no new height and no fork.
+    let stopped2 = nodes[2].take().unwrap().kill().await?;
+    let stopped3 = nodes[3].take().unwrap().kill().await?;
+    let two = &clients[..2];
+    let halted_at = max_height(two).await;
+    // Wait until both live nodes have passed the propose step of a height above the halt: they had their
+    // chance to commit, and with half the power they cannot gather 2f+1 prevotes.
+    for c in two {
+        wait_until(PROGRESS_DEADLINE, "live nodes voting without quorum", || {
+            let url = c.url().to_owned();
+            async move {
+                let step = metric(&url, "consort_step").await?;
+                let height = metric(&url, "consort_height").await?;
+                (step >= 1 && height >= halted_at).then_some(())
+            }
+        })
+        .await?;
+    }
+    assert!(max_height(two).await <= halted_at + 1, "two of four validators must not make progress");
+    same_chain(two).await?;
+
+    // Both return: progress resumes and everyone agrees.
+    nodes[2] = Some(stopped2.start().await?);
+    nodes[3] = Some(stopped3.start().await?);
+    let resumed = max_height(&clients).await;
+    all_reach(&clients, resumed + 3, "progress after quorum returns").await?;
+    same_chain(&clients).await?;
+
+    for node in nodes.into_iter().flatten() {
+        node.stop().await?;
+    }
+    Ok(())
+}
+
+async fn metric(url: &str, name: &str) -> Option<u64> {
+    let text = reqwest::get(format!("{url}/metrics")).await.ok()?.text().await.ok()?;
+    let prefix = format!("{name} ");
+    text.lines().find_map(|l| l.strip_prefix(prefix.as_str()))?.trim().parse().ok()
+}

@@ -19,6 +19,17 @@ use tokio::process::{Child, Command};
 pub const STARTUP_DEADLINE: Duration = Duration::from_secs(120);
 pub const FINALITY_DEADLINE: Duration = Duration::from_secs(60);
 
+/// A temporary directory for homes and logs, kept (and its path printed) when `CONSORT_KEEP_TEST_DIRS` is
+/// set, so a failed multi-process run can be read afterwards.
+pub fn test_dir() -> anyhow::Result<tempfile::TempDir> {
+    let keep = std::env::var_os("CONSORT_KEEP_TEST_DIRS").is_some();
+    let dir = tempfile::Builder::new().prefix("consort-test-").disable_cleanup(keep).tempdir()?;
+    if keep {
+        eprintln!("keeping test directory {}", dir.path().display());
+    }
+    Ok(dir)
+}
+
 /// Directory holding the workspace binaries: the tests' own executable lives in `<target>/<profile>/deps`.
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");

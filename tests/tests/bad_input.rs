@@ -19,7 +19,7 @@ async fn post_raw(url: &str, body: Vec<u8>) -> anyhow::Result<(u16, serde_json::
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_txs_are_refused_counted_and_never_committed() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
+    let dir = consort_tests::test_dir()?;
     let home = dir.path().join("home");
     let node = DevNode::start(&home).await?;
     let client = node.client();
@@ -123,7 +123,7 @@ fn node_cmd(args: &[&str]) -> anyhow::Result<(bool, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_homes_give_clear_errors() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
+    let dir = consort_tests::test_dir()?;
     let missing = dir.path().join("missing");
     let (ok, err) = node_cmd(&["start", "--home", missing.to_str().unwrap()])?;
     assert!(!ok && err.contains("no node home at") && err.contains("consort-node init"), "{err}");

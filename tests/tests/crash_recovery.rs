@@ -11,7 +11,7 @@ const DEV_ACCOUNTS: usize = 10;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_final_tx_and_conserves_supply() -> anyhow::Result<()> {
     let cycles: usize = std::env::var("CONSORT_KILL_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    let dir = tempfile::tempdir()?;
+    let dir = consort_tests::test_dir()?;
     let home = dir.path().join("home");
     let mut node = DevNode::start(&home).await?;
     let keystore = Keystore::new(home.join("keystore"));
@@ -21,12 +21,19 @@ async fn sigkill_loses_no_final_tx_and_conserves_supply() -> anyhow::Result<()> 
     let mut tracked: Vec<Address> = devs.iter().map(|k| k.address()).collect();
     tracked.push(recipient);
 
+    // Balances are read one by one, so a sum only counts if no block committed in between: the height
+    // must be the same before and after (a replayed block may commit just after a restart).
     let supply = |client: consort_sdk::Client, accounts: Vec<Address>| async move {
-        let mut total = 0u128;
-        for a in &accounts {
-            total += client.balance(a).await?;
+        loop {
+            let before = client.status().await?.height;
+            let mut total = 0u128;
+            for a in &accounts {
+                total += client.balance(a).await?;
+            }
+            if client.status().await?.height == before {
+                return anyhow::Ok(total);
+            }
         }
-        anyhow::Ok(total)
     };
     let initial_supply = supply(node.client(), tracked.clone()).await?;
     let mut final_txs: BTreeMap<Hash, Receipt> = BTreeMap::new();

@@ -10,7 +10,7 @@ fn dev_key(home: &std::path::Path, name: &str) -> Keypair {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfers_through_sdk_and_cli_survive_a_restart() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
+    let dir = consort_tests::test_dir()?;
     let home = dir.path().join("home");
     let node = DevNode::start(&home).await?;
     assert!(
@@ -96,7 +96,7 @@ async fn transfers_through_sdk_and_cli_survive_a_restart() -> anyhow::Result<()>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_keys_new_list_show_import() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
+    let dir = consort_tests::test_dir()?;
     let home = dir.path().join("home");
     let node = DevNode::start(&home).await?;
     let out = node.cli(&["keys", "new", "alice", "--json"])?;

@@ -63,7 +63,7 @@ async fn max_height(clients: &[Client]) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_commit_survive_a_crash_and_halt_safely_without_quorum() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
+    let dir = consort_tests::test_dir()?;
     let out = dir.path().join("net");
     let status = std::process::Command::new(bin("consort-node")?)
         .args(["testnet", "--validators", "4", "--base-port", "0", "--out"])

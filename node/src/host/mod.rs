@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 pub const HOST_INBOX_MAX: usize = 1024;
 /// Longest the loop sleeps without checking its inbox.
 const IDLE_WAKE: Duration = Duration::from_secs(1);
-/// Own messages of the height in progress are re-published this often (longer than gossipsub's duplicate
-/// cache), so peers that missed them — partitioned, restarting — still get them.
+/// Own messages of the height in progress are re-published this often, so peers that missed them —
+/// partitioned, restarting — still get them.
 const REBROADCAST_EVERY: Duration = Duration::from_secs(5);
 /// Blocks asked for in one sync request.
 pub const SYNC_BATCH_MAX: u32 = 64;

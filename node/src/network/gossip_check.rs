@@ -3,7 +3,7 @@
 
 use crate::consensus::ValidatorSet;
 use consort_sdk::encoding::decode;
-use consort_sdk::ConsensusMessage;
+use consort_sdk::{ConsensusGossip, ConsensusMessage};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -43,7 +43,7 @@ impl GossipCheck {
     }
 
     pub fn check(&self, bytes: &[u8]) -> Verdict {
-        let Ok(msg) = decode::<ConsensusMessage>(bytes, self.message_bytes_max) else {
+        let Ok(ConsensusGossip { msg, .. }) = decode::<ConsensusGossip>(bytes, self.message_bytes_max) else {
             return Verdict::Reject("malformed");
         };
         match &msg {

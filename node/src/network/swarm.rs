@@ -1,7 +1,7 @@
 use super::gossip_check::{GossipCheck, Verdict};
 use super::sync_codec::{SyncCodec, SYNC_PROTOCOL};
 use consort_sdk::encoding::encode;
-use consort_sdk::{ConsensusMessage, SyncRequest, SyncResponse};
+use consort_sdk::{ConsensusGossip, ConsensusMessage, SyncRequest, SyncResponse};
 use futures::StreamExt;
 use libp2p::swarm::{ListenError, NetworkBehaviour, SwarmEvent};
 use libp2p::{
@@ -15,8 +15,6 @@ use tokio::sync::mpsc;
 /// Queued commands from the host before it waits for the network.
 pub const NET_COMMANDS_MAX: usize = 1024;
 const REDIAL_INTERVAL: Duration = Duration::from_secs(2);
-/// Gossipsub forgets a message id after this, so a periodic re-publish of the same vote gets through.
-const DUPLICATE_CACHE: Duration = Duration::from_secs(4);
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
@@ -99,7 +97,6 @@ pub fn spawn(
                     gossipsub::MessageId::from(blake3::hash(&m.data).as_bytes().to_vec())
                 })
                 .max_transmit_size(message_bytes_max)
-                .duplicate_cache_time(DUPLICATE_CACHE)
                 .heartbeat_interval(Duration::from_millis(500))
                 .build()?;
             let gossipsub =
@@ -131,6 +128,7 @@ pub fn spawn(
 
     let (commands, mut inbox) = mpsc::channel(NET_COMMANDS_MAX);
     let peers = config.peers;
+    let mut resend: u64 = 0;
     tokio::spawn(async move {
         let mut redial = tokio::time::interval(REDIAL_INTERVAL);
         loop {
@@ -141,7 +139,11 @@ pub fn spawn(
                     // Publishing with no peer yet, or a duplicate, is not an error: gossip is best effort
                     // and the host re-sends its messages until the height is decided.
                     match command {
-                        NetCommand::PublishConsensus(msg) => { let _ = behaviour.gossipsub.publish(consensus_topic.clone(), encode(&msg)); }
+                        NetCommand::PublishConsensus(msg) => {
+                            resend += 1;
+                            let gossip = ConsensusGossip { msg, resend };
+                            let _ = behaviour.gossipsub.publish(consensus_topic.clone(), encode(&gossip));
+                        }
                         NetCommand::PublishTx(bytes) => { let _ = behaviour.gossipsub.publish(tx_topic.clone(), bytes); }
                         NetCommand::RequestSync { peer, request } => { behaviour.sync.send_request(&peer, request); }
                     }

@@ -13,6 +13,14 @@ pub enum ConsensusMessage {
     Vote(SignedVote),
 }
 
+/// What travels on the consensus topic. `resend` differs on every publish so that a re-broadcast is new
+/// content to gossipsub (which refuses to publish the same bytes twice); receivers deduplicate by vote.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ConsensusGossip {
+    pub msg: ConsensusMessage,
+    pub resend: u64,
+}
+
 /// Block sync request: committed blocks from `from_height`, at most `count` of them.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct SyncRequest {

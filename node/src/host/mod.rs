@@ -182,8 +182,8 @@ impl Host {
                 let valid = check_block(&block, &head, &self.state.chain_id, &self.state.validators, limits).is_ok();
                 if !self.blocks.contains_key(&block.hash()) {
                     // Journaled with the inputs: a replay after a crash must still be able to commit it.
-                    self.journal(&WalRecord::Block(block.clone()))?;
-                    self.blocks.insert(block.hash(), block);
+                    self.journal(&WalRecord::Block((*block).clone()))?;
+                    self.blocks.insert(block.hash(), *block);
                 }
                 for vote in polka {
                     self.apply(Input::Vote(vote))?;
@@ -305,7 +305,11 @@ impl Host {
                 WalRecord::Input(Input::Vote(v)) if v.validator == me => self.own.push(ConsensusMessage::Vote(v)),
                 WalRecord::Input(Input::Proposal { proposal, .. }) if proposal.proposer == me => {
                     if let Some(block) = self.blocks.get(&proposal.proposal.block_hash).cloned() {
-                        self.own.push(ConsensusMessage::Proposal { proposal, block, polka: Vec::new() });
+                        self.own.push(ConsensusMessage::Proposal {
+                            proposal,
+                            block: Box::new(block),
+                            polka: Vec::new(),
+                        });
                     }
                 }
                 _ => {}
@@ -410,7 +414,7 @@ impl Host {
             self.blocks.get(&proposal.block_hash).cloned().context("proposing a block this node does not have")?;
         match self.signer.sign_proposal(&self.state.store, proposal) {
             Ok(signed) => {
-                let msg = ConsensusMessage::Proposal { proposal: signed.clone(), block, polka };
+                let msg = ConsensusMessage::Proposal { proposal: signed.clone(), block: Box::new(block), polka };
                 self.publish(msg.clone());
                 self.own.push(msg);
                 self.apply(Input::Proposal { proposal: signed, valid: true })

@@ -7,7 +7,7 @@ pub enum ConsensusMessage {
     /// A proposal with its block, and for a re-proposal (`pol_round`) the prevotes that justify it.
     Proposal {
         proposal: SignedProposal,
-        block: Block,
+        block: Box<Block>,
         polka: Vec<SignedVote>,
     },
     Vote(SignedVote),

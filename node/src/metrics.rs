@@ -25,6 +25,8 @@ pub struct Metrics {
     pub mempool_txs: Gauge,
     pub txs_rejected: Family<ReasonLabel, Counter>,
     pub blocks_synced: Counter,
+    pub votes_received: Counter,
+    pub sync_lag: Gauge,
     pub network: crate::network::NetworkMetrics,
 }
 
@@ -44,6 +46,8 @@ impl Metrics {
             mempool_txs: Gauge::default(),
             txs_rejected: Family::default(),
             blocks_synced: Counter::default(),
+            votes_received: Counter::default(),
+            sync_lag: Gauge::default(),
             network: Default::default(),
             registry: Registry::default(),
         };
@@ -67,6 +71,8 @@ impl Metrics {
         registry.register("mempool_txs", "Txs waiting in the mempool", m.mempool_txs.clone());
         registry.register("txs_rejected", "Submitted txs refused, by reason", m.txs_rejected.clone());
         registry.register("blocks_synced", "Blocks committed from block sync", m.blocks_synced.clone());
+        registry.register("votes_received", "Consensus votes received from peers", m.votes_received.clone());
+        registry.register("sync_lag", "Heights between ours and the highest a peer has shown us", m.sync_lag.clone());
         registry.register("peers_connected", "Member peers connected", m.network.peers_connected.clone());
         registry.register(
             "peers_refused",

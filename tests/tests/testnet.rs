@@ -95,6 +95,9 @@ async fn four_validators_commit_survive_a_crash_and_halt_safely_without_quorum()
         }
     }
     same_chain(&clients).await?;
+    let url = clients[0].url();
+    assert!(metric(url, "consort_votes_received_total").await.unwrap_or(0) > 0, "votes counted");
+    assert_eq!(metric(url, "consort_peers_connected").await, Some(3), "node0 sees its three peers");
 
     // One validator down: the other three keep committing.
     let stopped3 = nodes[3].take().unwrap().kill().await?;

@@ -161,6 +161,10 @@ impl Host {
             ConsensusMessage::Proposal { proposal, .. } => proposal.proposal.height,
         };
         let current = self.core.height();
+        if matches!(msg, ConsensusMessage::Vote(_)) {
+            self.state.metrics.votes_received.inc();
+        }
+        self.state.metrics.sync_lag.set(height.saturating_sub(current) as i64);
         if height > current {
             if self.future.len() < self.state.config.p2p.future_messages_max {
                 self.future.push((from, msg));

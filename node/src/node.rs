@@ -48,6 +48,11 @@ impl NodeState {
         Overlay::new(&self.store).account(address)
     }
 
+    /// The nonce `sender`'s next tx must carry (0 for an unknown or unreadable account).
+    pub fn next_nonce(&self, sender: &Address) -> u64 {
+        self.account(sender).ok().flatten().map_or(0, |a| a.nonce)
+    }
+
     /// Gossips an admitted tx to the other members (when there is a network).
     pub fn gossip_tx(&self, bytes: Vec<u8>) {
         if let Some(net) = self.tx_gossip.get() {
@@ -140,9 +145,7 @@ pub fn build_block(state: &NodeState, proposer: &Address, now_ms: u64) -> Result
     let txs = {
         let pool = state.mempool.lock().expect("mempool lock poisoned");
         let limits = &state.config.consensus;
-        pool.reap(limits.block_txs_max, limits.block_bytes_max, |sender| {
-            state.account(sender).ok().flatten().map_or(0, |a| a.nonce)
-        })
+        pool.reap(limits.block_txs_max, limits.block_bytes_max, |sender| state.next_nonce(sender))
     };
     Ok(Block {
         header: BlockHeader {
@@ -162,11 +165,12 @@ pub fn build_block(state: &NodeState, proposer: &Address, now_ms: u64) -> Result
 pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyhow::Result<ChainHead> {
     let head = state.head();
     check_block(block, &head, &state.chain_id, &state.validators, state.config.consensus.block_txs_max)?;
-    state.validators.verify_commit(&state.chain_id, block.header.height, &block.hash(), commit)?;
+    let block_hash = block.hash();
+    state.validators.verify_commit(&state.chain_id, block.header.height, &block_hash, commit)?;
     let executed = execute_block(&state.store, block, &state.chain_id, &head.app_hash)?;
     let new_head = ChainHead {
         height: block.header.height,
-        block_hash: block.hash(),
+        block_hash,
         block_time_ms: block.header.time_ms,
         app_hash: executed.app_hash,
     };
@@ -180,9 +184,7 @@ pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyh
     *state.head.write().expect("head lock poisoned") = new_head.clone();
     {
         let mut pool = state.mempool.lock().expect("mempool lock poisoned");
-        pool.prune(block.txs.iter().map(|t| t.sender()), |sender| {
-            state.account(sender).ok().flatten().map_or(0, |a| a.nonce)
-        });
+        pool.prune(block.txs.iter().map(|t| t.sender()), |sender| state.next_nonce(sender));
         state.metrics.mempool_txs.set(pool.len() as i64);
     }
     let failed = executed.receipts.iter().filter(|r| matches!(r.outcome, TxOutcome::Failed { .. })).count();
@@ -195,7 +197,8 @@ pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyh
         height: new_head.height,
         hash: new_head.block_hash,
         app_hash: new_head.app_hash,
-        tx_hashes: block.txs.iter().map(|t| t.hash()).collect(),
+        // The receipts already carry each tx's hash, in block order.
+        tx_hashes: executed.receipts.iter().map(|r| r.tx_hash).collect(),
     });
     Ok(new_head)
 }

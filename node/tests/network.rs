@@ -62,6 +62,15 @@ fn vote(validator: &Keypair, round: u32) -> ConsensusMessage {
     ConsensusMessage::Vote(validator.sign_vote_full(v))
 }
 
+/// Waits until `condition` holds, failing after `DEADLINE`.
+async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Publishes fresh votes from `from` until `to` receives one matching `want`.
 async fn until_received(
     from: &Peer,
@@ -75,8 +84,8 @@ async fn until_received(
         assert!(start.elapsed() < DEADLINE, "message never arrived");
         from.handle.commands.send(NetCommand::PublishConsensus(make(round))).await.unwrap();
         round += 1;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        while let Ok(e) = to.events.try_recv() {
+        // Wait for an event; after a quiet spell, publish a fresh message (the mesh may still be forming).
+        while let Ok(e) = to.events.recv_timeout(Duration::from_millis(200)) {
             if want(&e) {
                 return;
             }
@@ -112,11 +121,7 @@ async fn members_gossip_and_sync_and_strangers_are_refused() {
         v.signature.0[0] ^= 1;
     }
     a.handle.commands.send(NetCommand::PublishConsensus(forged)).await.unwrap();
-    let start_wait = Instant::now();
-    while b.metrics.gossip_rejected.get() == 0 {
-        assert!(start_wait.elapsed() < DEADLINE, "forged vote was not rejected");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the forged vote rejected", || b.metrics.gossip_rejected.get() > 0).await;
     while let Ok(e) = b.events.try_recv() {
         if let NetEvent::Consensus { msg, .. } = e {
             assert!(
@@ -146,11 +151,7 @@ async fn members_gossip_and_sync_and_strangers_are_refused() {
 
     // A stranger dialling a member is refused at connection time and hears nothing.
     let stranger = start(9, &members, vec![a.addr.clone()], &set);
-    let start_wait = Instant::now();
-    while a.metrics.peers_refused.get() == 0 {
-        assert!(start_wait.elapsed() < DEADLINE, "stranger was not refused");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the stranger refused", || a.metrics.peers_refused.get() > 0).await;
     // Once the member b has heard a's latest broadcast, the stranger would have heard it too.
     until_received(&a, &b, |r| vote(&validator, 2000 + r), |e| {
         matches!(e, NetEvent::Consensus { msg, .. } if matches!(**msg, ConsensusMessage::Vote(ref v) if v.vote.round >= 2000))

@@ -178,16 +178,18 @@ impl Host {
         match msg {
             ConsensusMessage::Vote(v) => self.apply(Input::Vote(v)),
             ConsensusMessage::Proposal { proposal, block, polka } => {
-                if self.blocks.len() >= HEIGHT_BLOCKS_MAX && !self.blocks.contains_key(&block.hash()) {
+                let hash = block.hash();
+                let known = self.blocks.contains_key(&hash);
+                if self.blocks.len() >= HEIGHT_BLOCKS_MAX && !known {
                     return Ok(());
                 }
                 let head = self.state.head();
                 let limits = self.state.config.consensus.block_txs_max;
                 let valid = check_block(&block, &head, &self.state.chain_id, &self.state.validators, limits).is_ok();
-                if !self.blocks.contains_key(&block.hash()) {
+                if !known {
                     // Journaled with the inputs: a replay after a crash must still be able to commit it.
                     self.journal(&WalRecord::Block((*block).clone()))?;
-                    self.blocks.insert(block.hash(), *block);
+                    self.blocks.insert(hash, *block);
                 }
                 for vote in polka {
                     self.apply(Input::Vote(vote))?;

@@ -1,11 +1,11 @@
 //! Admission of submitted txs into the mempool: size, decoding, chain, signature, nonce window, funds.
 
-use crate::exec::{check_admission, check_stateless, TxRejection};
+use crate::exec::{check_admission, check_stateless, is_deployer, Overlay, TxRejection};
 use crate::mempool::MempoolRejection;
 use crate::node::NodeState;
 use crate::storage::StoreError;
 use consort_sdk::encoding::{decode, DecodeError};
-use consort_sdk::{Hash, SignedTx};
+use consort_sdk::{Action, Hash, SignedTx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdmissionError {
@@ -40,13 +40,16 @@ pub fn admit(state: &NodeState, bytes: &[u8]) -> Result<Hash, AdmissionError> {
         return Err(AdmissionError::TooLarge { len: bytes.len(), limit });
     }
     let tx: SignedTx = decode(bytes, limit).map_err(AdmissionError::Malformed)?;
-    check_stateless(&tx, &state.chain_id)?;
+    check_stateless(&tx, &state.chain_id, state.contracts.limits())?;
     let hash = tx.hash();
     let sender = tx.sender();
     // Hold the pool while reading the account so a concurrent commit-and-prune cannot slip between.
     let mut pool = state.mempool.lock().expect("mempool lock poisoned");
     let account = state.account(&sender)?;
     check_admission(&tx, account, pool.pending_spend(&sender), state.config.mempool.nonce_window)?;
+    if matches!(tx.tx.action, Action::StoreCode { .. }) && !is_deployer(&Overlay::new(state.shared_state()), &sender)? {
+        return Err(TxRejection::NotDeployer(sender.to_string()).into());
+    }
     pool.insert(tx, hash)?;
     state.metrics.mempool_txs.set(pool.len() as i64);
     drop(pool);

@@ -14,6 +14,23 @@ pub struct NodeConfig {
     pub p2p: P2pConfig,
     pub mempool: MempoolConfig,
     pub consensus: ConsensusConfig,
+    pub contracts: ContractsConfig,
+}
+
+/// Node-local contract settings. The limits all nodes must share are in genesis (`contracts`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContractsConfig {
+    /// Most gas one contract query over the RPC may use.
+    pub query_gas_max: u64,
+    /// Compiled modules kept in memory (least recently used evicted).
+    pub module_cache_max: usize,
+}
+
+impl Default for ContractsConfig {
+    fn default() -> Self {
+        ContractsConfig { query_gas_max: 10_000_000, module_cache_max: 64 }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -76,7 +93,7 @@ impl Default for RpcConfig {
     fn default() -> Self {
         RpcConfig {
             listen: "127.0.0.1:26657".parse().expect("valid default"),
-            body_bytes_max: 256 * 1024,
+            body_bytes_max: 2 * 1024 * 1024,
             events_buffer_max: 256,
         }
     }
@@ -84,7 +101,8 @@ impl Default for RpcConfig {
 
 impl Default for MempoolConfig {
     fn default() -> Self {
-        MempoolConfig { txs_max: 50_000, tx_bytes_max: 64 * 1024, nonce_window: 64 }
+        // A tx may carry a whole contract module (genesis caps those at 512 KiB by default).
+        MempoolConfig { txs_max: 50_000, tx_bytes_max: 640 * 1024, nonce_window: 64 }
     }
 }
 
@@ -137,6 +155,8 @@ impl NodeConfig {
             ("consensus.timeout_precommit_ms", self.consensus.timeout_precommit_ms),
             ("p2p.message_bytes_max", self.p2p.message_bytes_max as u64),
             ("p2p.future_messages_max", self.p2p.future_messages_max as u64),
+            ("contracts.query_gas_max", self.contracts.query_gas_max),
+            ("contracts.module_cache_max", self.contracts.module_cache_max as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Limit(format!("{name} must be greater than zero")));
@@ -178,7 +198,7 @@ future_messages_max = {}
 [rpc]
 # Address of the HTTP API (/v1/...) and /metrics.
 listen = "{rpc_listen}"
-# Largest request body accepted, in bytes.
+# Largest request body accepted, in bytes (a StoreCode tx travels as hex).
 body_bytes_max = {}
 # Blocks an event-stream subscriber may fall behind before it is disconnected.
 events_buffer_max = {}
@@ -186,7 +206,7 @@ events_buffer_max = {}
 [mempool]
 # Most txs waiting for a block; further submissions get 503 mempool_full.
 txs_max = {}
-# Largest encoded tx accepted, in bytes.
+# Largest encoded tx accepted, in bytes (must fit genesis contracts.code_bytes_max plus the envelope).
 tx_bytes_max = {}
 # A sender's nonce may run at most this far ahead of its committed nonce.
 nonce_window = {}
@@ -204,6 +224,12 @@ timeout_propose_ms = {}
 timeout_prevote_ms = {}
 timeout_precommit_ms = {}
 timeout_delta_ms = {}
+
+[contracts]
+# Most gas one contract query (POST /v1/contracts/ADDR/query) may use.
+query_gas_max = {}
+# Compiled contract modules kept in memory.
+module_cache_max = {}
 "#,
             d.p2p.message_bytes_max,
             d.p2p.future_messages_max,
@@ -219,6 +245,8 @@ timeout_delta_ms = {}
             d.consensus.timeout_prevote_ms,
             d.consensus.timeout_precommit_ms,
             d.consensus.timeout_delta_ms,
+            d.contracts.query_gas_max,
+            d.contracts.module_cache_max,
         )
     }
 }

@@ -1,5 +1,7 @@
 //! genesis.json: the chain id, the validators and the funded accounts at height 0.
 
+use crate::contracts::records::deployer_key;
+use crate::contracts::ContractLimits;
 use crate::exec::{account_key, app_hash, Account, StateWrites};
 use borsh::BorshSerialize;
 use consort_sdk::encoding::encode;
@@ -18,6 +20,12 @@ pub struct Genesis {
     pub genesis_time_ms: u64,
     pub validators: Vec<GenesisValidator>,
     pub accounts: Vec<GenesisAccount>,
+    /// Accounts holding the deploy role (may store contract code): the member organisations.
+    #[serde(default)]
+    pub deployers: Vec<Address>,
+    /// Contract limits every node applies.
+    #[serde(default)]
+    pub contracts: ContractLimits,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, BorshSerialize)]
@@ -111,7 +119,11 @@ impl Genesis {
                 None => return bad("total supply overflows u128".into()),
             };
         }
-        Ok(())
+        let mut deployers = BTreeSet::new();
+        if let Some(d) = self.deployers.iter().find(|d| !deployers.insert(**d)) {
+            return bad(format!("deployer {d} is listed twice"));
+        }
+        self.contracts.validate().map_err(GenesisError::Invalid)
     }
 
     /// Identifies this genesis: nodes refuse to reopen a database made from a different one.
@@ -124,6 +136,7 @@ impl Genesis {
             .accounts
             .iter()
             .map(|a| (account_key(&a.address), Some(encode(&Account { balance: a.balance, nonce: 0 }))))
+            .chain(self.deployers.iter().map(|d| (deployer_key(d), Some(Vec::new()))))
             .collect();
         writes.sort();
         writes
@@ -131,6 +144,6 @@ impl Genesis {
 
     /// App hash of the genesis state (height 0).
     pub fn app_hash(&self) -> Hash {
-        app_hash(&Hash::ZERO, 0, &self.hash(), &self.state_writes())
+        app_hash(&Hash::ZERO, 0, &self.hash(), &self.state_writes(), &[])
     }
 }

@@ -47,7 +47,8 @@ impl Home {
         self.config_path().exists()
     }
 
-    /// Creates a home for a one-validator chain whose genesis funds `accounts`.
+    /// Creates a home for a one-validator chain whose genesis funds `accounts`. They belong to the one
+    /// member organisation, so they also hold the deploy role.
     pub fn init(
         &self,
         chain_id: &str,
@@ -66,7 +67,9 @@ impl Home {
                 power: INIT_VALIDATOR_POWER,
                 peer_id: peer_id_of(&node_key).to_string(),
             }],
+            deployers: accounts.iter().map(|a| a.address).collect(),
             accounts,
+            contracts: Default::default(),
         };
         self.write(&genesis, &validator, &node_key, rpc_listen, p2p_listen, &[])
     }

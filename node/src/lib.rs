@@ -5,6 +5,7 @@ pub mod block_check;
 pub mod clock;
 pub mod config;
 pub mod consensus;
+pub mod contracts;
 pub mod dev_chain;
 pub mod exec;
 pub mod genesis;

@@ -3,7 +3,7 @@
 //! the others.
 
 use consort_sdk::encoding::encode;
-use consort_sdk::{Action, Address, Hash, SignedTx};
+use consort_sdk::{Address, Hash, SignedTx};
 use std::collections::{BTreeMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,9 +40,7 @@ pub struct Mempool {
 }
 
 fn spend_of(tx: &SignedTx) -> u128 {
-    match tx.tx.action {
-        Action::Transfer { amount, .. } => amount,
-    }
+    crate::exec::spend(&tx.tx.action)
 }
 
 impl Mempool {
@@ -132,6 +130,7 @@ impl Mempool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use consort_sdk::Action;
     use consort_sdk::{Keypair, Tx};
 
     fn tx(key: &Keypair, nonce: u64, amount: u128) -> SignedTx {

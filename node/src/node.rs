@@ -5,7 +5,8 @@
 use crate::block_check::check_block;
 use crate::config::NodeConfig;
 use crate::consensus::{Core, TimeoutParams, Validator, ValidatorSet};
-use crate::exec::{execute_block, Account, Overlay};
+use crate::contracts::ContractEngine;
+use crate::exec::{execute_block, Account, Overlay, SharedState};
 use crate::genesis::Genesis;
 use crate::host::HostEvent;
 use crate::mempool::Mempool;
@@ -25,6 +26,7 @@ pub struct NodeState {
     pub chain_id: String,
     pub config: NodeConfig,
     pub store: Store,
+    pub contracts: ContractEngine,
     pub mempool: Mutex<Mempool>,
     pub metrics: Metrics,
     pub validators: ValidatorSet,
@@ -44,8 +46,13 @@ impl NodeState {
         self.head.read().expect("head lock poisoned").clone()
     }
 
+    /// Committed state as execution and queries read it.
+    pub fn shared_state(&self) -> SharedState {
+        Arc::new(self.store.clone())
+    }
+
     pub fn account(&self, address: &Address) -> Result<Option<Account>, StoreError> {
-        Overlay::new(&self.store).account(address)
+        Overlay::new(self.shared_state()).account(address)
     }
 
     /// The nonce `sender`'s next tx must carry (0 for an unknown or unreadable account).
@@ -122,8 +129,17 @@ pub fn open_state(
     metrics.height.set(head.height as i64);
     let (events, _) = broadcast::channel(config.rpc.events_buffer_max);
     let (host_events, inbox) = std::sync::mpsc::sync_channel(crate::host::HOST_INBOX_MAX);
+    let contracts = ContractEngine::new(&genesis.contracts, config.contracts.module_cache_max)?;
+    if config.mempool.tx_bytes_max < genesis.contracts.code_bytes_max as usize {
+        tracing::warn!(
+            "mempool.tx_bytes_max ({}) is below genesis contracts.code_bytes_max ({}): large modules cannot be submitted here",
+            config.mempool.tx_bytes_max,
+            genesis.contracts.code_bytes_max
+        );
+    }
     let state = NodeState {
         chain_id: genesis.chain_id.clone(),
+        contracts,
         mempool: Mutex::new(Mempool::new(config.mempool.txs_max)),
         config,
         store,
@@ -167,7 +183,7 @@ pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyh
     check_block(block, &head, &state.chain_id, &state.validators, state.config.consensus.block_txs_max)?;
     let block_hash = block.hash();
     state.validators.verify_commit(&state.chain_id, block.header.height, &block_hash, commit)?;
-    let executed = execute_block(&state.store, block, &state.chain_id, &head.app_hash)?;
+    let executed = execute_block(&state.contracts, state.shared_state(), block, &state.chain_id, &head.app_hash)?;
     let new_head = ChainHead {
         height: block.header.height,
         block_hash,

@@ -57,7 +57,10 @@ pub fn generate(out: &Path, validators: usize, base_port: u16) -> anyhow::Result
                 peer_id: peer_id_of(&node_keys[i]).to_string(),
             })
             .collect(),
+        // The dev accounts stand for the member organisations: they may deploy contracts.
+        deployers: accounts.iter().map(|a| a.address).collect(),
         accounts,
+        contracts: Default::default(),
     };
     let mut nodes = Vec::new();
     for i in 0..validators {

@@ -69,10 +69,10 @@ async fn bad_txs_are_refused_counted_and_never_committed() -> anyhow::Result<()>
     trailing.push(0);
     let (status, body) = post_raw(url, format!(r#"{{"tx":"{}"}}"#, hex_of(&trailing)).into_bytes()).await?;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("malformed_tx")));
-    let big = format!(r#"{{"tx":"{}"}}"#, "00".repeat(100 * 1024));
+    let big = format!(r#"{{"tx":"{}"}}"#, "00".repeat(700 * 1024));
     let (status, body) = post_raw(url, big.into_bytes()).await?;
     assert_eq!((status, body["error"]["code"].as_str()), (413, Some("tx_too_large")));
-    let huge = format!(r#"{{"tx":"{}"}}"#, "00".repeat(1024 * 1024));
+    let huge = format!(r#"{{"tx":"{}"}}"#, "00".repeat(1536 * 1024));
     let (status, body) = post_raw(url, huge.into_bytes()).await?;
     assert_eq!((status, body["error"]["code"].as_str()), (413, Some("body_too_large")));
 

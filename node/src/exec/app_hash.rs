@@ -1,11 +1,19 @@
-use consort_sdk::Hash;
+use consort_sdk::encoding::encode;
+use consort_sdk::{Hash, Receipt};
 
 const APP_HASH_DOMAIN: &[u8] = b"consort/app/v1";
 
 /// The app hash after a block: a commitment chained over every block's state writes, so two nodes agree
 /// on it exactly when they agree on the whole history of state. (A Merkle tree with proofs replaces this
-/// later; the chaining stays.)
-pub fn app_hash(prev: &Hash, height: u64, block_hash: &Hash, writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Hash {
+/// later; the chaining stays.) It also covers the receipts, so nodes that disagree on any outcome, event
+/// or gas figure disagree on the app hash.
+pub fn app_hash(
+    prev: &Hash,
+    height: u64,
+    block_hash: &Hash,
+    writes: &[(Vec<u8>, Option<Vec<u8>>)],
+    receipts: &[Receipt],
+) -> Hash {
     let mut h = blake3::Hasher::new();
     h.update(APP_HASH_DOMAIN);
     h.update(prev.as_bytes());
@@ -24,6 +32,12 @@ pub fn app_hash(prev: &Hash, height: u64, block_hash: &Hash, writes: &[(Vec<u8>,
                 h.update(&[0]);
             }
         }
+    }
+    h.update(&(receipts.len() as u64).to_le_bytes());
+    for receipt in receipts {
+        let bytes = encode(receipt);
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
     }
     Hash(*h.finalize().as_bytes())
 }

@@ -1,5 +1,7 @@
+use super::contract_actions::{self, move_funds, BlockEnv, Effects};
 use super::tx_rules::{check_authorised, check_well_formed, gas_cost, TxRejection};
-use super::{app_hash, Overlay, StateReader, StateWrites};
+use super::{app_hash, Overlay, SharedState, StateWrites};
+use crate::contracts::ContractEngine;
 use crate::storage::StoreError;
 use consort_sdk::{Action, Block, Hash, Receipt, SignedTx, TxOutcome};
 
@@ -13,83 +15,86 @@ pub struct Executed {
 
 /// Executes `block`'s txs in order over `state`. A tx that breaks a rule gets a failed receipt; whether it
 /// still consumes its nonce depends on whether it was validly authorised (see `apply_tx`).
-pub fn execute_block<R: StateReader>(
-    state: &R,
+pub fn execute_block(
+    engine: &ContractEngine,
+    state: SharedState,
     block: &Block,
     chain_id: &str,
     prev_app_hash: &Hash,
 ) -> Result<Executed, StoreError> {
     let mut overlay = Overlay::new(state);
+    let env = BlockEnv { chain_id, height: block.header.height, time_ms: block.header.time_ms, engine };
     let mut receipts = Vec::with_capacity(block.txs.len());
     for (index, tx) in block.txs.iter().enumerate() {
-        let outcome = match apply_tx(&mut overlay, tx, chain_id)? {
-            Ok(()) => TxOutcome::Success,
-            Err(rejection) => TxOutcome::Failed { code: rejection.code().to_owned(), message: rejection.to_string() },
+        let (result, gas_used) = apply_tx(&mut overlay, &env, tx)?;
+        let (outcome, effects) = match result {
+            Ok(effects) => (TxOutcome::Success, effects),
+            Err(r) => (TxOutcome::Failed { code: r.code().to_owned(), message: r.to_string() }, Effects::default()),
         };
         receipts.push(Receipt {
             tx_hash: tx.hash(),
             height: block.header.height,
             index: index as u32,
             outcome,
-            gas_used: gas_cost(&tx.tx.action),
+            gas_used,
+            events: effects.events,
+            data: effects.data,
         });
     }
     let state_writes = overlay.into_writes();
-    let app_hash = app_hash(prev_app_hash, block.header.height, &block.hash(), &state_writes);
+    let app_hash = app_hash(prev_app_hash, block.header.height, &block.hash(), &state_writes, &receipts);
     Ok(Executed { receipts, state_writes, app_hash })
 }
 
-/// Applies one tx. Unauthorised txs (wrong chain, bad signature, wrong nonce, unknown sender) change
-/// nothing; authorised txs that fail (insufficient funds…) still consume their nonce so they cannot be
-/// replayed, as in every account-based chain.
-fn apply_tx<R: StateReader>(
-    state: &mut Overlay<'_, R>,
+/// Applies one tx and reports the gas it used. Unauthorised txs (wrong chain, bad signature, wrong nonce,
+/// unknown sender) change nothing; authorised txs that fail (insufficient funds, a contract error…) still
+/// consume their nonce so they cannot be replayed, as in every account-based chain, and everything else
+/// they wrote is rolled back.
+fn apply_tx(
+    state: &mut Overlay,
+    env: &BlockEnv<'_>,
     tx: &SignedTx,
-    chain_id: &str,
-) -> Result<Result<(), TxRejection>, StoreError> {
+) -> Result<(Result<Effects, TxRejection>, u64), StoreError> {
+    let base_gas = gas_cost(&tx.tx.action);
     let sender = tx.sender();
     let Some(mut from) = state.account(&sender)? else {
-        return Ok(Err(TxRejection::UnknownAccount(sender.to_string())));
+        return Ok((Err(TxRejection::UnknownAccount(sender.to_string())), base_gas));
     };
     if tx.tx.nonce != from.nonce {
-        return Ok(Err(TxRejection::NonceMismatch { expected: from.nonce, got: tx.tx.nonce }));
+        return Ok((Err(TxRejection::NonceMismatch { expected: from.nonce, got: tx.tx.nonce }), base_gas));
     }
-    if let Err(rejection) = check_authorised(tx, chain_id) {
-        return Ok(Err(rejection));
+    if let Err(rejection) = check_authorised(tx, env.chain_id) {
+        return Ok((Err(rejection), base_gas));
     }
     from.nonce += 1;
     state.set_account(&sender, &from);
-    if let Err(rejection) = check_well_formed(tx) {
-        return Ok(Err(rejection));
+    if let Err(rejection) = check_well_formed(tx, env.engine.limits()) {
+        return Ok((Err(rejection), base_gas));
     }
-    match &tx.tx.action {
-        Action::Transfer { to, amount } => transfer(state, &sender, to, *amount),
-    }
-}
-
-fn transfer<R: StateReader>(
-    state: &mut Overlay<'_, R>,
-    sender: &consort_sdk::Address,
-    to: &consort_sdk::Address,
-    amount: u128,
-) -> Result<Result<(), TxRejection>, StoreError> {
-    let mut from = state.account(sender)?.unwrap_or_default();
-    let Some(debited) = from.balance.checked_sub(amount) else {
-        return Ok(Err(TxRejection::InsufficientFunds { balance: from.balance, pending: 0, amount }));
+    let checkpoint = state.checkpoint();
+    // Contract code may burn what the limit leaves after the action's fixed cost.
+    let call_gas = tx.tx.gas_limit - base_gas;
+    let (result, code_gas) = match &tx.tx.action {
+        Action::Transfer { to, amount } => {
+            (move_funds(state, &sender, to, *amount)?.map(|()| Effects::default()), 0)
+        }
+        Action::StoreCode { code } => contract_actions::store_code(state, env, &sender, code)?,
+        Action::Instantiate { code_hash, admin, label, msg, funds } => contract_actions::instantiate(
+            state, env, &sender, tx.tx.nonce, code_hash, *admin, label, msg, *funds, call_gas,
+        )?,
+        Action::Execute { contract, msg, funds } => {
+            contract_actions::execute(state, env, &sender, contract, msg, *funds, call_gas)?
+        }
+        Action::Migrate { contract, code_hash, msg } => {
+            contract_actions::migrate(state, env, &sender, contract, code_hash, msg, call_gas)?
+        }
+        Action::UpdateAdmin { contract, admin } => contract_actions::update_admin(state, &sender, contract, *admin)?,
     };
-    if sender == to {
-        // A self-transfer moves nothing; it only consumed the nonce above.
-        return Ok(Ok(()));
+    match result {
+        Ok(_) => state.commit(checkpoint),
+        Err(_) => state.rollback(checkpoint),
     }
-    let mut dest = state.account(to)?.unwrap_or_default();
-    let Some(credited) = dest.balance.checked_add(amount) else {
-        return Ok(Err(TxRejection::BalanceOverflow));
-    };
-    from.balance = debited;
-    dest.balance = credited;
-    state.set_account(sender, &from);
-    state.set_account(to, &dest);
-    Ok(Ok(()))
+    Ok((result, base_gas + code_gas))
 }
 
 #[cfg(test)]
@@ -101,7 +106,14 @@ mod tests {
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
+    use std::sync::{Arc, OnceLock};
+
     const CHAIN: &str = "test-chain";
+
+    fn test_engine() -> &'static ContractEngine {
+        static ENGINE: OnceLock<ContractEngine> = OnceLock::new();
+        ENGINE.get_or_init(|| ContractEngine::new(&Default::default(), 4).unwrap())
+    }
 
     fn state_with(accounts: &[(Address, u128)]) -> BTreeMap<Vec<u8>, Vec<u8>> {
         accounts.iter().map(|(a, b)| (account_key(a), encode(&Account { balance: *b, nonce: 0 }))).collect()
@@ -176,7 +188,7 @@ mod tests {
             transfer_tx(&stranger, 0, bob, 1), // unknown sender
             transfer_tx(&alice, 2, bob, 0),    // zero amount, nonce consumed
         ];
-        let executed = execute_block(&state, &block_of(txs), CHAIN, &Hash::ZERO).unwrap();
+        let executed = execute_block(test_engine(), Arc::new(state.clone()), &block_of(txs), CHAIN, &Hash::ZERO).unwrap();
         let codes: Vec<_> = executed.receipts.iter().map(code_of).collect();
         assert_eq!(
             codes,
@@ -203,10 +215,10 @@ mod tests {
         let alice = Keypair::generate();
         let state = state_with(&[(alice.address(), 100)]);
         let block = block_of(vec![transfer_tx(&alice, 0, Address([1; 20]), 5)]);
-        let a = execute_block(&state, &block, CHAIN, &Hash::ZERO).unwrap();
-        let b = execute_block(&state, &block, CHAIN, &Hash::ZERO).unwrap();
+        let a = execute_block(test_engine(), Arc::new(state.clone()), &block, CHAIN, &Hash::ZERO).unwrap();
+        let b = execute_block(test_engine(), Arc::new(state.clone()), &block, CHAIN, &Hash::ZERO).unwrap();
         assert_eq!(a.app_hash, b.app_hash);
-        let c = execute_block(&state, &block, CHAIN, &Hash([1; 32])).unwrap();
+        let c = execute_block(test_engine(), Arc::new(state.clone()), &block, CHAIN, &Hash([1; 32])).unwrap();
         assert_ne!(a.app_hash, c.app_hash, "the app hash chains over the previous one");
     }
 
@@ -227,7 +239,7 @@ mod tests {
                 let to = if to < keys.len() { keys[to].address() } else { Address([to as u8; 20]) };
                 let amount = if small { amount % 1000 } else { amount };
                 let tx = transfer_tx(&keys[from], nonces[from] + nonce_skew / 2, to, amount);
-                let executed = execute_block(&state, &block_of(vec![tx]), CHAIN, &Hash::ZERO).unwrap();
+                let executed = execute_block(test_engine(), Arc::new(state.clone()), &block_of(vec![tx]), CHAIN, &Hash::ZERO).unwrap();
                 apply(&mut state, &executed);
                 nonces[from] = decode::<Account>(&state[&account_key(&keys[from].address())], 64).unwrap().nonce;
                 prop_assert_eq!(total_supply(&state), before);

@@ -4,14 +4,13 @@
 mod account;
 mod app_hash;
 mod block_executor;
+mod contract_actions;
 mod overlay;
 mod tx_rules;
 
 pub use account::{account_key, Account};
 pub use app_hash::app_hash;
 pub use block_executor::{execute_block, Executed};
-pub use overlay::{Overlay, StateReader, StateWrites};
-pub use tx_rules::{
-    check_admission, check_authorised, check_stateless, check_well_formed, gas_cost, TxRejection, GAS_LIMIT_MAX,
-    TRANSFER_GAS,
-};
+pub use contract_actions::is_deployer;
+pub use overlay::{Checkpoint, Overlay, SharedState, StateReader, StateWrites};
+pub use tx_rules::{check_admission, check_authorised, check_stateless, check_well_formed, gas_cost, spend, TxRejection};

@@ -3,21 +3,37 @@ use crate::storage::{Store, StoreError};
 use consort_sdk::encoding::{decode, encode};
 use consort_sdk::Address;
 use std::collections::BTreeMap;
+use std::ops::Bound::{Excluded, Included, Unbounded};
+use std::sync::Arc;
 
-/// Largest state value decoded (an account is 24 bytes; contract values come later with their own cap).
+/// Largest state value decoded as a native record (accounts, contract records).
 const STATE_VALUE_BYTES_MAX: usize = 1024 * 1024;
 
 /// Sorted state writes; `None` deletes the key.
 pub type StateWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
+/// A key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// Read access to committed state.
 pub trait StateReader {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The first entry whose key starts with `prefix` and sorts strictly after `after` (from the first
+    /// key with the prefix when `after` is `None`).
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StoreError>;
 }
+
+/// Committed state as execution holds it: shared and owned, so a contract call (whose wasmtime store
+/// must own its data) can carry it.
+pub type SharedState = Arc<dyn StateReader + Send + Sync>;
 
 impl StateReader for Store {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.state_get(key)
+    }
+
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StoreError> {
+        self.state_next(prefix, after)
     }
 }
 
@@ -25,18 +41,36 @@ impl StateReader for BTreeMap<Vec<u8>, Vec<u8>> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(BTreeMap::get(self, key).cloned())
     }
+
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StoreError> {
+        let start = after.map_or(Included(prefix), Excluded);
+        let found = self.range::<[u8], _>((start, Unbounded)).next();
+        Ok(found.filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone())))
+    }
 }
+
+/// A point to roll back to (see [`Overlay::checkpoint`]).
+#[must_use]
+pub struct Checkpoint(usize);
 
 /// Uncommitted writes layered over committed state. A BTreeMap keeps the writes in key order, which the
-/// app hash depends on.
-pub struct Overlay<'a, R: StateReader> {
-    base: &'a R,
+/// app hash depends on. While a checkpoint is open every write is journaled so it can be undone: that is
+/// how a failed contract call reverts exactly its own writes.
+pub struct Overlay {
+    base: SharedState,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// (key, what `writes` held for it before) for each write since the oldest open checkpoint.
+    journal: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    open_checkpoints: usize,
 }
 
-impl<'a, R: StateReader> Overlay<'a, R> {
-    pub fn new(base: &'a R) -> Self {
-        Overlay { base, writes: BTreeMap::new() }
+impl Overlay {
+    pub fn new(base: SharedState) -> Self {
+        Overlay { base, writes: BTreeMap::new(), journal: Vec::new(), open_checkpoints: 0 }
+    }
+
+    pub fn base(&self) -> &SharedState {
+        &self.base
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -46,17 +80,81 @@ impl<'a, R: StateReader> Overlay<'a, R> {
         }
     }
 
-    pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.writes.insert(key, Some(value));
+    fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let before = self.writes.insert(key.clone(), value);
+        if self.open_checkpoints > 0 {
+            self.journal.push((key, before));
+        }
     }
 
-    pub fn account(&self, address: &Address) -> Result<Option<Account>, StoreError> {
-        match self.get(&account_key(address))? {
+    pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.write(key, Some(value));
+    }
+
+    pub fn remove(&mut self, key: Vec<u8>) {
+        self.write(key, None);
+    }
+
+    /// Ordered iteration over committed state and the writes on top, skipping deleted keys.
+    pub fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StoreError> {
+        let mut cursor = after.map(<[u8]>::to_vec);
+        // Each pass skips one deleted key, and there are only as many of those as writes.
+        loop {
+            let from_base = self.base.next(prefix, cursor.as_deref())?;
+            let start = cursor.as_deref().map_or(Included(prefix), Excluded);
+            let from_writes =
+                self.writes.range::<[u8], _>((start, Unbounded)).next().filter(|(k, _)| k.starts_with(prefix));
+            match (from_base, from_writes) {
+                (base, Some((key, value))) if base.as_ref().is_none_or(|(b, _)| key <= b) => match value {
+                    Some(v) => return Ok(Some((key.clone(), v.clone()))),
+                    None => cursor = Some(key.clone()),
+                },
+                (base, _) => return Ok(base),
+            }
+        }
+    }
+
+    /// Starts recording writes so they can be undone with [`Overlay::rollback`]. Checkpoints nest.
+    pub fn checkpoint(&mut self) -> Checkpoint {
+        self.open_checkpoints += 1;
+        Checkpoint(self.journal.len())
+    }
+
+    /// Keeps every write made since `checkpoint` (an enclosing checkpoint may still undo them).
+    pub fn commit(&mut self, _checkpoint: Checkpoint) {
+        self.close();
+    }
+
+    /// Undoes every write made since `checkpoint`.
+    pub fn rollback(&mut self, checkpoint: Checkpoint) {
+        for (key, before) in self.journal.drain(checkpoint.0..).rev() {
+            match before {
+                Some(v) => self.writes.insert(key, v),
+                None => self.writes.remove(&key),
+            };
+        }
+        self.close();
+    }
+
+    fn close(&mut self) {
+        self.open_checkpoints -= 1;
+        if self.open_checkpoints == 0 {
+            self.journal.clear();
+        }
+    }
+
+    /// Decodes a borsh record stored under `key`.
+    pub fn record<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        match self.get(key)? {
             None => Ok(None),
             Some(bytes) => decode(&bytes, STATE_VALUE_BYTES_MAX)
                 .map(Some)
-                .map_err(|e| StoreError::Corrupt(format!("account {address}: {e}"))),
+                .map_err(|e| StoreError::Corrupt(format!("state record {}: {e}", String::from_utf8_lossy(key)))),
         }
+    }
+
+    pub fn account(&self, address: &Address) -> Result<Option<Account>, StoreError> {
+        self.record(&account_key(address))
     }
 
     pub fn set_account(&mut self, address: &Address, account: &Account) {
@@ -65,5 +163,56 @@ impl<'a, R: StateReader> Overlay<'a, R> {
 
     pub fn into_writes(self) -> StateWrites {
         self.writes.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(entries: &[(&str, &str)]) -> SharedState {
+        Arc::new(entries.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect::<BTreeMap<_, _>>())
+    }
+
+    fn keys(o: &Overlay, prefix: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        while let Some((k, _)) = o.next(prefix.as_bytes(), after.as_deref()).unwrap() {
+            out.push(String::from_utf8(k.clone()).unwrap());
+            after = Some(k);
+        }
+        out
+    }
+
+    #[test]
+    fn iteration_merges_writes_and_skips_deletions_in_order() {
+        let mut o = Overlay::new(base(&[("a/1", "x"), ("a/3", "x"), ("a/5", "x"), ("b/1", "x")]));
+        o.set(b"a/2".to_vec(), b"y".to_vec());
+        o.remove(b"a/3".to_vec());
+        o.remove(b"a/5".to_vec());
+        o.set(b"a/6".to_vec(), b"y".to_vec());
+        assert_eq!(keys(&o, "a/"), ["a/1", "a/2", "a/6"]);
+        assert_eq!(keys(&o, "b/"), ["b/1"]);
+        assert!(keys(&o, "c/").is_empty());
+    }
+
+    #[test]
+    fn rollback_restores_exactly_the_state_at_the_checkpoint() {
+        let mut o = Overlay::new(base(&[("k", "committed")]));
+        o.set(b"k".to_vec(), b"block".to_vec());
+        let outer = o.checkpoint();
+        o.set(b"k".to_vec(), b"tx".to_vec());
+        o.set(b"new".to_vec(), b"tx".to_vec());
+        let inner = o.checkpoint();
+        o.remove(b"k".to_vec());
+        o.rollback(inner);
+        assert_eq!(o.get(b"k").unwrap(), Some(b"tx".to_vec()));
+        o.rollback(outer);
+        assert_eq!(o.get(b"k").unwrap(), Some(b"block".to_vec()));
+        assert_eq!(o.get(b"new").unwrap(), None);
+        let cp = o.checkpoint();
+        o.set(b"kept".to_vec(), b"1".to_vec());
+        o.commit(cp);
+        assert_eq!(o.into_writes(), vec![(b"k".to_vec(), Some(b"block".to_vec())), (b"kept".to_vec(), Some(b"1".to_vec()))]);
     }
 }

@@ -1,12 +1,9 @@
 //! The rules a tx must pass: checked when it enters the mempool and again when it executes.
 
 use super::Account;
-use consort_sdk::{Action, SignedTx, CHAIN_ID_BYTES_MAX};
-
-/// Fixed gas cost of a native transfer.
-pub const TRANSFER_GAS: u64 = 1_000;
-/// Most gas a single tx may ask for.
-pub const GAS_LIMIT_MAX: u64 = 100_000_000;
+use crate::contracts::gas::{CALL_BASE_GAS, CODE_BYTE_GAS, MSG_BYTE_GAS, TX_BASE_GAS, UPDATE_ADMIN_GAS};
+use crate::contracts::{CallError, CodeError, ContractLimits};
+use consort_sdk::{Action, Address, Hash, SignedTx, CHAIN_ID_BYTES_MAX};
 
 /// Why a tx was refused. `code()` is the stable machine-readable name used in the API and metrics.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +32,22 @@ pub enum TxRejection {
     GasLimitTooHigh { max: u64, got: u64 },
     #[error("recipient balance would overflow")]
     BalanceOverflow,
+    #[error("account {0} does not hold the deploy role; a member organisation must grant it")]
+    NotDeployer(String),
+    #[error(transparent)]
+    InvalidCode(#[from] CodeError),
+    #[error("no code with hash {0} is stored; deploy it first")]
+    UnknownCode(Hash),
+    #[error("no contract at {0}")]
+    UnknownContract(Address),
+    #[error("only the admin of contract {0} may do this")]
+    NotAdmin(Address),
+    #[error("{what} is {len} bytes, over the {max}-byte limit")]
+    TooLarge { what: &'static str, len: usize, max: u32 },
+    #[error("message is not JSON: {0}")]
+    MsgNotJson(String),
+    #[error(transparent)]
+    Call(#[from] CallError),
 }
 
 impl TxRejection {
@@ -51,13 +64,35 @@ impl TxRejection {
             TxRejection::GasLimitTooLow { .. } => "gas_limit_too_low",
             TxRejection::GasLimitTooHigh { .. } => "gas_limit_too_high",
             TxRejection::BalanceOverflow => "balance_overflow",
+            TxRejection::NotDeployer(_) => "not_deployer",
+            TxRejection::InvalidCode(_) => "invalid_code",
+            TxRejection::UnknownCode(_) => "unknown_code",
+            TxRejection::UnknownContract(_) => "unknown_contract",
+            TxRejection::NotAdmin(_) => "not_admin",
+            TxRejection::TooLarge { .. } => "too_large",
+            TxRejection::MsgNotJson(_) => "msg_not_json",
+            TxRejection::Call(e) => e.code(),
         }
     }
 }
 
+/// The gas an action costs before any contract code runs: what its gas limit must at least cover.
 pub fn gas_cost(action: &Action) -> u64 {
+    let call = |msg: &str| TX_BASE_GAS + CALL_BASE_GAS + MSG_BYTE_GAS * msg.len() as u64;
     match action {
-        Action::Transfer { .. } => TRANSFER_GAS,
+        Action::Transfer { .. } => TX_BASE_GAS,
+        Action::StoreCode { code } => TX_BASE_GAS.saturating_add(CODE_BYTE_GAS.saturating_mul(code.len() as u64)),
+        Action::Instantiate { msg, .. } | Action::Execute { msg, .. } | Action::Migrate { msg, .. } => call(msg),
+        Action::UpdateAdmin { .. } => TX_BASE_GAS + UPDATE_ADMIN_GAS,
+    }
+}
+
+/// Native funds the action moves out of the signer's balance.
+pub fn spend(action: &Action) -> u128 {
+    match action {
+        Action::Transfer { amount, .. } => *amount,
+        Action::Instantiate { funds, .. } | Action::Execute { funds, .. } => *funds,
+        Action::StoreCode { .. } | Action::Migrate { .. } | Action::UpdateAdmin { .. } => 0,
     }
 }
 
@@ -70,24 +105,43 @@ pub fn check_authorised(tx: &SignedTx, chain_id: &str) -> Result<(), TxRejection
     tx.verify_signature().map_err(|_| TxRejection::BadSignature)
 }
 
+fn check_size(what: &'static str, len: usize, max: u32) -> Result<(), TxRejection> {
+    match len > max as usize {
+        true => Err(TxRejection::TooLarge { what, len, max }),
+        false => Ok(()),
+    }
+}
+
+fn check_msg(msg: &str, limits: &ContractLimits) -> Result<(), TxRejection> {
+    check_size("message", msg.len(), limits.msg_bytes_max)?;
+    serde_json::from_str::<serde::de::IgnoredAny>(msg).map_err(|e| TxRejection::MsgNotJson(e.to_string()))?;
+    Ok(())
+}
+
 /// Are the gas limit and the action's parameters acceptable?
-pub fn check_well_formed(tx: &SignedTx) -> Result<(), TxRejection> {
-    if tx.tx.gas_limit > GAS_LIMIT_MAX {
-        return Err(TxRejection::GasLimitTooHigh { max: GAS_LIMIT_MAX, got: tx.tx.gas_limit });
+pub fn check_well_formed(tx: &SignedTx, limits: &ContractLimits) -> Result<(), TxRejection> {
+    if tx.tx.gas_limit > limits.gas_per_tx_max {
+        return Err(TxRejection::GasLimitTooHigh { max: limits.gas_per_tx_max, got: tx.tx.gas_limit });
     }
     let needed = gas_cost(&tx.tx.action);
     if tx.tx.gas_limit < needed {
         return Err(TxRejection::GasLimitTooLow { needed, got: tx.tx.gas_limit });
     }
-    match tx.tx.action {
+    match &tx.tx.action {
         Action::Transfer { amount: 0, .. } => Err(TxRejection::ZeroAmount),
-        Action::Transfer { .. } => Ok(()),
+        Action::Transfer { .. } | Action::UpdateAdmin { .. } => Ok(()),
+        Action::StoreCode { code } => check_size("code", code.len(), limits.code_bytes_max),
+        Action::Instantiate { label, msg, .. } => {
+            check_size("label", label.len(), limits.label_bytes_max)?;
+            check_msg(msg, limits)
+        }
+        Action::Execute { msg, .. } | Action::Migrate { msg, .. } => check_msg(msg, limits),
     }
 }
 
 /// Checks that need no state, the cheap ones before the signature.
-pub fn check_stateless(tx: &SignedTx, chain_id: &str) -> Result<(), TxRejection> {
-    check_well_formed(tx)?;
+pub fn check_stateless(tx: &SignedTx, chain_id: &str, limits: &ContractLimits) -> Result<(), TxRejection> {
+    check_well_formed(tx, limits)?;
     check_authorised(tx, chain_id)
 }
 
@@ -108,7 +162,7 @@ pub fn check_admission(
     if tx.tx.nonce - account.nonce >= nonce_window {
         return Err(TxRejection::NonceTooHigh { expected: account.nonce, got: tx.tx.nonce, window: nonce_window });
     }
-    let Action::Transfer { amount, .. } = tx.tx.action;
+    let amount = spend(&tx.tx.action);
     let covered = pending_spend.checked_add(amount).is_some_and(|total| total <= account.balance);
     if !covered {
         return Err(TxRejection::InsufficientFunds { balance: account.balance, pending: pending_spend, amount });

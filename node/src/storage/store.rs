@@ -5,6 +5,7 @@ use consort_sdk::encoding::{decode, encode};
 use consort_sdk::{Block, Commit, Hash, Receipt};
 use rocksdb::{ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch, WriteOptions, DB};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Largest stored record we agree to decode (a block at the configured maximum plus headroom).
 const RECORD_BYTES_MAX: usize = 64 * 1024 * 1024;
@@ -37,8 +38,10 @@ pub struct BlockRecord<'a> {
     pub head: ChainHead,
 }
 
+/// The node's database. Cloning is cheap and shares the same RocksDB instance.
+#[derive(Clone)]
 pub struct Store {
-    db: DB,
+    db: Arc<DB>,
 }
 
 fn get_decoded<T: BorshDeserialize>(db: &DB, col: Column, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -64,7 +67,7 @@ impl Store {
             ColumnFamilyDescriptor::new(c.name(), cf_opts)
         });
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
-        Ok(Store { db })
+        Ok(Store { db: Arc::new(db) })
     }
 
     pub(super) fn db(&self) -> &DB {
@@ -85,6 +88,21 @@ impl Store {
 
     pub fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.db.get_cf(self.cf(Column::State), key)?)
+    }
+
+    /// The first state entry with `prefix` whose key sorts after `after` (or the first with the prefix).
+    pub fn state_next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        // The smallest key strictly greater than `after` is `after ‖ 0x00`.
+        let start = match after {
+            Some(a) => [a, &[0]].concat(),
+            None => prefix.to_vec(),
+        };
+        let mode = rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward);
+        match self.db.iterator_cf(self.cf(Column::State), mode).next() {
+            Some(Ok((k, v))) if k.starts_with(prefix) => Ok(Some((k.into_vec(), v.into_vec()))),
+            Some(Err(e)) => Err(e.into()),
+            _ => Ok(None),
+        }
     }
 
     pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
@@ -186,7 +204,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let b = block(1);
         let commit = Commit { height: 1, round: 0, block_hash: b.hash(), signatures: vec![] };
-        let receipt = Receipt { tx_hash: Hash([5; 32]), height: 1, index: 0, outcome: TxOutcome::Success, gas_used: 1 };
+        let receipt = Receipt { tx_hash: Hash([5; 32]), height: 1, index: 0, outcome: TxOutcome::Success, gas_used: 1, events: vec![], data: None };
         let head = ChainHead { height: 1, block_hash: b.hash(), block_time_ms: 1, app_hash: Hash([9; 32]) };
         {
             let store = Store::open(dir.path()).unwrap();

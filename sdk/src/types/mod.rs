@@ -3,6 +3,8 @@
 mod address;
 mod amount;
 mod block;
+mod bytes;
+mod event;
 mod hash;
 mod keys;
 mod receipt;
@@ -13,6 +15,8 @@ mod wire;
 pub use address::{Address, AddressError, ADDRESS_HRP};
 pub use amount::u128_string;
 pub use block::{Block, BlockHeader};
+pub use bytes::hex_bytes;
+pub use event::{Attribute, Event};
 pub use hash::{Hash, HashParseError};
 pub use keys::{PublicKey, Signature};
 pub use receipt::{Receipt, TxOutcome};

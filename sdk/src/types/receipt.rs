@@ -1,4 +1,4 @@
-use super::Hash;
+use super::{Event, Hash};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
@@ -23,10 +23,19 @@ pub struct Receipt {
     #[serde(flatten)]
     pub outcome: TxOutcome,
     pub gas_used: u64,
+    /// What happened, in order: native events (`instantiate`, …) and the contract's own.
+    pub events: Vec<Event>,
+    /// A contract call's JSON answer, if it gave one.
+    pub data: Option<String>,
 }
 
 impl Receipt {
     pub fn is_success(&self) -> bool {
         matches!(self.outcome, TxOutcome::Success)
+    }
+
+    /// The first event of `kind`.
+    pub fn event(&self, kind: &str) -> Option<&Event> {
+        self.events.iter().find(|e| e.kind == kind)
     }
 }

@@ -15,6 +15,32 @@ pub enum Action {
         #[serde(with = "u128_string")]
         amount: u128,
     },
+    /// Upload a wasm module; it is addressed by the blake3 hash of its bytes. Needs the deploy role.
+    StoreCode {
+        #[serde(with = "super::hex_bytes")]
+        code: Vec<u8>,
+    },
+    /// Create a contract from stored code, running its `instantiate` entry point with `msg` (JSON text).
+    /// `funds` move from the signer to the new contract first. Only `admin` may later migrate it.
+    Instantiate {
+        code_hash: Hash,
+        admin: Option<Address>,
+        label: String,
+        msg: String,
+        #[serde(with = "u128_string")]
+        funds: u128,
+    },
+    /// Run a contract's `execute` entry point with `msg` (JSON text), sending it `funds` first.
+    Execute {
+        contract: Address,
+        msg: String,
+        #[serde(with = "u128_string")]
+        funds: u128,
+    },
+    /// Admin only: switch the contract to `code_hash` and run the new code's `migrate` entry point.
+    Migrate { contract: Address, code_hash: Hash, msg: String },
+    /// Admin only: hand the admin role to another account, or give it up for good with `None`.
+    UpdateAdmin { contract: Address, admin: Option<Address> },
 }
 
 /// The signed body of a transaction.

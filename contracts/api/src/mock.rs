@@ -1,0 +1,241 @@
+//! A native stand-in for the chain, in the spirit of cw-multi-test: accounts with balances, contracts
+//! with private storage, blocks, funds sent with calls, and all-or-nothing calls. Contract logic is tested
+//! with plain `cargo test`, through the same JSON boundary the node uses.
+//!
+//! ```ignore
+//! let mut chain = MockChain::new();
+//! chain.fund("alice", 1_000);
+//! let counter = chain.instantiate(my_contract::contract(), "alice", &json!({"start": 1}), 0).unwrap();
+//! chain.execute(&counter, "alice", &json!({"increment": {}}), 10).unwrap();
+//! let n: u64 = chain.query(&counter, &json!({"count": {}})).unwrap();
+//! ```
+
+use crate::abi::CallResult;
+use crate::context::Context;
+use crate::dispatch::{ContractFns, MutEntry};
+use crate::{Env, Host, Info, Response, StdError};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+type Storage = BTreeMap<Vec<u8>, Vec<u8>>;
+
+struct Instance {
+    fns: ContractFns,
+    admin: Option<String>,
+    storage: Storage,
+}
+
+/// The simulated chain.
+pub struct MockChain {
+    chain_id: String,
+    height: u64,
+    time_ms: u64,
+    balances: BTreeMap<String, u128>,
+    contracts: BTreeMap<String, Instance>,
+    created: u64,
+}
+
+impl Default for MockChain {
+    fn default() -> Self {
+        MockChain::new()
+    }
+}
+
+/// The host a call sees: its contract's storage and every balance.
+struct MockHost<'a> {
+    contract: &'a str,
+    storage: &'a mut Storage,
+    balances: &'a mut BTreeMap<String, u128>,
+}
+
+impl Host for MockHost<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.storage.get(key).cloned()
+    }
+
+    fn set(&mut self, key: &[u8], value: &[u8]) {
+        self.storage.insert(key.to_vec(), value.to_vec());
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        self.storage.remove(key);
+    }
+
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Option<(Vec<u8>, Vec<u8>)> {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        let start = match after {
+            Some(a) => Excluded(a.to_vec()),
+            None => Included(prefix.to_vec()),
+        };
+        let (k, v) = self.storage.range((start, Unbounded)).next()?;
+        k.starts_with(prefix).then(|| (k.clone(), v.clone()))
+    }
+
+    fn balance(&self, address: &str) -> u128 {
+        self.balances.get(address).copied().unwrap_or(0)
+    }
+
+    fn send(&mut self, to: &str, amount: u128) -> Result<(), StdError> {
+        move_funds(self.balances, self.contract, to, amount)
+    }
+}
+
+fn move_funds(balances: &mut BTreeMap<String, u128>, from: &str, to: &str, amount: u128) -> Result<(), StdError> {
+    if to.is_empty() {
+        return Err(StdError::InvalidAddress(to.into()));
+    }
+    let balance = balances.get(from).copied().unwrap_or(0);
+    let Some(left) = balance.checked_sub(amount) else {
+        return Err(StdError::InsufficientFunds { balance, amount });
+    };
+    balances.insert(from.to_owned(), left);
+    let dest = balances.entry(to.to_owned()).or_insert(0);
+    *dest = dest.checked_add(amount).ok_or_else(|| StdError::msg("recipient balance would overflow"))?;
+    Ok(())
+}
+
+impl MockChain {
+    pub fn new() -> MockChain {
+        MockChain {
+            chain_id: "mock-chain".into(),
+            height: 1,
+            time_ms: 1_700_000_000_000,
+            balances: BTreeMap::new(),
+            contracts: BTreeMap::new(),
+            created: 0,
+        }
+    }
+
+    /// Credits `amount` to `address` out of thin air (the mock's genesis).
+    pub fn fund(&mut self, address: &str, amount: u128) {
+        *self.balances.entry(address.to_owned()).or_insert(0) += amount;
+    }
+
+    pub fn balance(&self, address: &str) -> u128 {
+        self.balances.get(address).copied().unwrap_or(0)
+    }
+
+    /// Sum of every balance: what contract tests check for conservation.
+    pub fn total_supply(&self) -> u128 {
+        self.balances.values().sum()
+    }
+
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// Moves to a later block, `ms_per_block` apart.
+    pub fn advance_blocks(&mut self, blocks: u64, ms_per_block: u64) {
+        self.height += blocks;
+        self.time_ms += blocks * ms_per_block;
+    }
+
+    fn env(&self, contract: &str) -> Env {
+        Env { chain_id: self.chain_id.clone(), height: self.height, time_ms: self.time_ms, contract: contract.into() }
+    }
+
+    /// Creates a contract with `sender` as its admin; returns its address.
+    pub fn instantiate(
+        &mut self,
+        fns: ContractFns,
+        sender: &str,
+        msg: &impl Serialize,
+        funds: u128,
+    ) -> Result<String, String> {
+        self.created += 1;
+        let address = format!("contract{}", self.created);
+        self.contracts.insert(address.clone(), Instance { fns, admin: Some(sender.into()), storage: Storage::new() });
+        match self.call(&address, sender, msg, funds, |i| Some(i.fns.instantiate)) {
+            Ok(_) => Ok(address),
+            Err(e) => {
+                self.contracts.remove(&address);
+                Err(e)
+            }
+        }
+    }
+
+    pub fn execute(
+        &mut self,
+        contract: &str,
+        sender: &str,
+        msg: &impl Serialize,
+        funds: u128,
+    ) -> Result<Response, String> {
+        self.call(contract, sender, msg, funds, |i| Some(i.fns.execute))
+    }
+
+    /// Runs the contract's migrate entry point, optionally swapping its code first. Only the admin may.
+    pub fn migrate(
+        &mut self,
+        contract: &str,
+        sender: &str,
+        new_code: Option<ContractFns>,
+        msg: &impl Serialize,
+    ) -> Result<Response, String> {
+        let instance = self.contracts.get_mut(contract).ok_or_else(|| format!("no contract at {contract}"))?;
+        if instance.admin.as_deref() != Some(sender) {
+            return Err(format!("only the admin may migrate {contract}"));
+        }
+        let old = instance.fns;
+        if let Some(fns) = new_code {
+            instance.fns = fns;
+        }
+        let result = self.call(contract, sender, msg, 0, |i| i.fns.migrate);
+        if result.is_err() {
+            if let Some(instance) = self.contracts.get_mut(contract) {
+                instance.fns = old;
+            }
+        }
+        result
+    }
+
+    pub fn query<T: DeserializeOwned>(&self, contract: &str, msg: &impl Serialize) -> Result<T, String> {
+        let instance = self.contracts.get(contract).ok_or_else(|| format!("no contract at {contract}"))?;
+        let msg = serde_json::to_vec(msg).map_err(|e| e.to_string())?;
+        let mut balances = self.balances.clone();
+        let mut storage = instance.storage.clone();
+        let host = MockHost { contract, storage: &mut storage, balances: &mut balances };
+        let context = Context { env: self.env(contract), info: None };
+        let out = (instance.fns.query)(&host, context, &msg);
+        match serde_json::from_slice::<CallResult<T>>(&out) {
+            Ok(CallResult::Ok(answer)) => Ok(answer),
+            Ok(CallResult::Err(e)) => Err(e),
+            Err(e) => Err(format!("query answer does not have the expected shape: {e}")),
+        }
+    }
+
+    /// Raw storage of a contract, for assertions.
+    pub fn storage(&self, contract: &str) -> Option<&BTreeMap<Vec<u8>, Vec<u8>>> {
+        self.contracts.get(contract).map(|i| &i.storage)
+    }
+
+    /// One all-or-nothing call: funds move first; any error restores balances and storage.
+    fn call(
+        &mut self,
+        contract: &str,
+        sender: &str,
+        msg: &impl Serialize,
+        funds: u128,
+        entry: impl FnOnce(&Instance) -> Option<MutEntry>,
+    ) -> Result<Response, String> {
+        let msg = serde_json::to_vec(msg).map_err(|e| e.to_string())?;
+        let env = self.env(contract);
+        let instance = self.contracts.get_mut(contract).ok_or_else(|| format!("no contract at {contract}"))?;
+        let entry = entry(instance).ok_or_else(|| format!("contract {contract} has no such entry point"))?;
+        let saved = (self.balances.clone(), instance.storage.clone());
+        move_funds(&mut self.balances, sender, contract, funds).map_err(|e| e.to_string())?;
+        let mut host = MockHost { contract, storage: &mut instance.storage, balances: &mut self.balances };
+        let context = Context { env, info: Some(Info { sender: sender.into(), funds }) };
+        let out = entry(&mut host, context, &msg);
+        let result = match serde_json::from_slice::<CallResult<Response>>(&out) {
+            Ok(CallResult::Ok(response)) => Ok(response),
+            Ok(CallResult::Err(e)) => Err(e),
+            Err(e) => Err(format!("contract result does not have the expected shape: {e}")),
+        };
+        if result.is_err() {
+            (self.balances, instance.storage) = saved;
+        }
+        result
+    }
+}

@@ -1,0 +1,212 @@
+//! One contract call: a fresh instance from the module's `InstancePre`, the message placed in its memory,
+//! the entry point run under a fuel budget, the JSON result read back and checked against the limits.
+
+use super::call_state::{CallState, HostError};
+use super::gas::RESULT_BYTE_GAS;
+use super::{records, ContractEngine};
+use crate::exec::Overlay;
+use consort_contract::abi::{self, CallResult};
+use consort_contract::{Context, Env, Info};
+use consort_sdk::{Address, Attribute, Event};
+use wasmtime::{InstancePre, Store, StoreLimitsBuilder, Trap};
+
+/// Why a call failed. `code()` is what the receipt or the API reports.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("out of gas")]
+    OutOfGas,
+    /// The contract ran and returned an error of its own.
+    #[error("{0}")]
+    Contract(String),
+    #[error("contract trapped: {0}")]
+    Trap(String),
+    #[error("contract result is invalid: {0}")]
+    BadResult(String),
+    #[error("contract has no `{0}` entry point")]
+    NoEntry(&'static str),
+    #[error("state could not be read: {0}")]
+    Storage(String),
+}
+
+impl CallError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::OutOfGas => "out_of_gas",
+            CallError::Contract(_) => "contract_error",
+            CallError::Trap(_) => "contract_trap",
+            CallError::BadResult(_) => "contract_bad_result",
+            CallError::NoEntry(_) => "no_entry_point",
+            CallError::Storage(_) => "internal",
+        }
+    }
+}
+
+/// What to run.
+pub struct CallRequest<'a> {
+    pub entry: &'static str,
+    pub contract: Address,
+    pub env: Env,
+    /// Absent for queries, which are read-only.
+    pub info: Option<Info>,
+    pub msg: &'a [u8],
+    pub gas_limit: u64,
+}
+
+/// A successful mutating call.
+#[derive(Debug, Default)]
+pub struct CallSuccess {
+    pub data: Option<String>,
+    pub events: Vec<Event>,
+}
+
+pub struct CallOutcome<T> {
+    pub result: Result<T, CallError>,
+    pub gas_used: u64,
+}
+
+fn classify(e: wasmtime::Error) -> CallError {
+    if let Some(host) = e.downcast_ref::<HostError>() {
+        return match host {
+            HostError::OutOfGas => CallError::OutOfGas,
+            HostError::Storage(m) => CallError::Storage(m.clone()),
+            other => CallError::Trap(other.to_string()),
+        };
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => CallError::OutOfGas,
+        Some(Trap::StackOverflow) => CallError::Trap("stack overflow (recursion too deep)".into()),
+        Some(t) => CallError::Trap(t.to_string()),
+        // Limits hit while growing memory or tables, and instantiation failures, arrive as plain errors.
+        None => CallError::Trap(format!("{e:#}")),
+    }
+}
+
+/// Runs one entry point. The overlay moves into the call and back; the caller takes a checkpoint first
+/// and rolls back when the result is an error. Gas used is deterministic: fuel is counted per instruction.
+fn run_raw(
+    engine: &ContractEngine,
+    pre: &InstancePre<CallState>,
+    overlay: &mut Overlay,
+    req: &CallRequest<'_>,
+) -> (Result<Vec<u8>, CallError>, u64) {
+    let limits = engine.limits().clone();
+    let context = Context { env: req.env.clone(), info: req.info.clone() };
+    let context = serde_json::to_vec(&context).unwrap_or_default();
+    let state = CallState {
+        overlay: std::mem::replace(overlay, Overlay::new(overlay.base().clone())),
+        contract: req.contract,
+        storage_prefix: records::storage_prefix(&req.contract),
+        context,
+        read_only: req.info.is_none(),
+        store_limits: StoreLimitsBuilder::new()
+            .memory_size(limits.memory_bytes_max as usize)
+            .table_elements(limits.table_elements_max as usize)
+            .instances(1)
+            .memories(1)
+            .tables(4)
+            .trap_on_grow_failure(true)
+            .build(),
+        limits,
+        returned: Vec::new(),
+    };
+    let mut store = Store::new(engine.engine(), state);
+    store.limiter(|s| &mut s.store_limits);
+    let result = store.set_fuel(req.gas_limit).map_err(classify).and_then(|()| call_entry(&mut store, pre, req));
+    let gas_used = match (&result, store.get_fuel()) {
+        (Err(CallError::OutOfGas), _) | (_, Err(_)) => req.gas_limit,
+        (_, Ok(left)) => req.gas_limit - left,
+    };
+    *overlay = store.into_data().overlay;
+    (result, gas_used)
+}
+
+fn call_entry(
+    store: &mut Store<CallState>,
+    pre: &InstancePre<CallState>,
+    req: &CallRequest<'_>,
+) -> Result<Vec<u8>, CallError> {
+    let instance = pre.instantiate(&mut *store).map_err(classify)?;
+    let entry = instance
+        .get_typed_func::<(u32, u32), u64>(&mut *store, req.entry)
+        .map_err(|_| CallError::NoEntry(req.entry))?;
+    let alloc = instance.get_typed_func::<u32, u32>(&mut *store, abi::EXPORT_ALLOC).map_err(classify)?;
+    let memory = instance
+        .get_memory(&mut *store, abi::EXPORT_MEMORY)
+        .ok_or_else(|| CallError::Trap("module exports no memory".into()))?;
+    let ptr = alloc.call(&mut *store, req.msg.len() as u32).map_err(classify)?;
+    memory
+        .write(&mut *store, ptr as usize, req.msg)
+        .map_err(|_| CallError::Trap("consort_alloc returned a buffer outside memory".into()))?;
+    let (ptr, len) = abi::unpack(entry.call(&mut *store, (ptr, req.msg.len() as u32)).map_err(classify)?);
+    let max = store.data().limits.result_bytes_max;
+    if len > max {
+        return Err(CallError::BadResult(format!("{len} bytes, over the {max}-byte limit")));
+    }
+    let fuel = store.get_fuel().map_err(classify)?;
+    let cost = RESULT_BYTE_GAS * u64::from(len);
+    if fuel < cost {
+        return Err(CallError::OutOfGas);
+    }
+    store.set_fuel(fuel - cost).map_err(classify)?;
+    memory
+        .data(&*store)
+        .get(ptr as usize..ptr as usize + len as usize)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| CallError::BadResult("points outside the module's memory".into()))
+}
+
+fn parse_envelope<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {
+    match serde_json::from_slice::<CallResult<T>>(bytes) {
+        Ok(CallResult::Ok(v)) => Ok(v),
+        Ok(CallResult::Err(message)) => Err(CallError::Contract(message)),
+        Err(e) => Err(CallError::BadResult(e.to_string())),
+    }
+}
+
+/// Runs instantiate, execute or migrate and checks the response's events against the limits. Each
+/// contract event gets a `contract` attribute naming its emitter.
+pub fn run_mut(
+    engine: &ContractEngine,
+    pre: &InstancePre<CallState>,
+    overlay: &mut Overlay,
+    req: &CallRequest<'_>,
+) -> CallOutcome<CallSuccess> {
+    let (raw, gas_used) = run_raw(engine, pre, overlay, req);
+    let result = raw.and_then(|bytes| {
+        let response: consort_contract::Response = parse_envelope(&bytes)?;
+        let limits = engine.limits();
+        if response.events.len() > limits.events_max as usize {
+            return Err(CallError::BadResult(format!(
+                "{} events, over the limit of {}",
+                response.events.len(),
+                limits.events_max
+            )));
+        }
+        let mut events = Vec::with_capacity(response.events.len());
+        for e in response.events {
+            let size = serde_json::to_vec(&e).map_or(usize::MAX, |b| b.len());
+            if size > limits.event_bytes_max as usize {
+                return Err(CallError::BadResult(format!(
+                    "event {:?} is {size} bytes, over the {}-byte limit",
+                    e.kind, limits.event_bytes_max
+                )));
+            }
+            let mut attributes = vec![Attribute { key: "contract".into(), value: req.contract.to_string() }];
+            attributes.extend(e.attributes.into_iter().map(|a| Attribute { key: a.key, value: a.value }));
+            events.push(Event { kind: e.kind, attributes });
+        }
+        Ok(CallSuccess { data: response.data.map(|d| d.to_string()), events })
+    });
+    CallOutcome { result, gas_used }
+}
+
+/// Runs a query; its answer is any JSON value.
+pub fn run_query(
+    engine: &ContractEngine,
+    pre: &InstancePre<CallState>,
+    overlay: &mut Overlay,
+    req: &CallRequest<'_>,
+) -> CallOutcome<serde_json::Value> {
+    let (raw, gas_used) = run_raw(engine, pre, overlay, req);
+    CallOutcome { result: raw.and_then(|bytes| parse_envelope(&bytes)), gas_used }
+}

@@ -1,0 +1,198 @@
+//! The wasmtime engine, configured for determinism, and the cache of validated, linked modules.
+
+use super::call_state::CallState;
+use super::{host_api, records, ContractLimits};
+use crate::exec::Overlay;
+use crate::storage::StoreError;
+use consort_contract::abi;
+use consort_sdk::Hash;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use wasmtime::{Config, Engine, ExternType, InstancePre, Linker, Module, ValType};
+
+/// Why a module was refused at StoreCode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("module is {len} bytes, over the {max}-byte limit")]
+    TooLarge { len: usize, max: u32 },
+    #[error("not a valid wasm module for this chain: {0}")]
+    Invalid(String),
+    #[error("module imports {module}::{name}, which is not part of the host API (module `consort`: {allowed})")]
+    ForbiddenImport { module: String, name: String, allowed: String },
+    #[error("module must export {0}")]
+    MissingExport(String),
+    #[error("module asks for {what} of {asked}, over the limit of {max}")]
+    OverLimit { what: &'static str, asked: u64, max: u64 },
+}
+
+/// Validated and linked modules, compiled once per code hash.
+struct ModuleCache {
+    entries: HashMap<Hash, (InstancePre<CallState>, u64)>,
+    /// Logical clock for least-recently-used eviction.
+    tick: u64,
+    max: usize,
+}
+
+pub struct ContractEngine {
+    engine: Engine,
+    linker: Linker<CallState>,
+    limits: ContractLimits,
+    cache: Mutex<ModuleCache>,
+}
+
+/// The deterministic configuration DESIGN §7 asks for: fuel metering, canonical NaNs, and no proposal
+/// whose results could differ between machines (threads, SIMD, relaxed SIMD, memory64, multi-memory).
+fn config(limits: &ContractLimits) -> Config {
+    let mut c = Config::new();
+    c.consume_fuel(true)
+        .cranelift_nan_canonicalization(true)
+        .wasm_relaxed_simd(false)
+        .wasm_simd(false)
+        .wasm_memory64(false)
+        .wasm_multi_memory(false)
+        .wasm_gc(false)
+        .wasm_tail_call(false)
+        .wasm_wide_arithmetic(false)
+        .wasm_custom_page_sizes(false)
+        .wasm_backtrace_max_frames(None)
+        .max_wasm_stack(limits.stack_bytes_max as usize);
+    c
+}
+
+fn all_i32(params: impl ExactSizeIterator<Item = ValType>, count: usize) -> bool {
+    params.len() == count && params.into_iter().all(|p| matches!(p, ValType::I32))
+}
+
+fn returns(results: impl ExactSizeIterator<Item = ValType>, i64_result: bool) -> bool {
+    let results: Vec<ValType> = results.collect();
+    match i64_result {
+        true => matches!(results.as_slice(), [ValType::I64]),
+        false => results.is_empty(),
+    }
+}
+
+impl ContractEngine {
+    pub fn new(limits: &ContractLimits, cache_max: usize) -> anyhow::Result<ContractEngine> {
+        let engine = Engine::new(&config(limits)).map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e}"))?;
+        let linker = host_api::linker(&engine).map_err(|e| anyhow::anyhow!("cannot link the host API: {e}"))?;
+        let cache = Mutex::new(ModuleCache { entries: HashMap::new(), tick: 0, max: cache_max.max(1) });
+        Ok(ContractEngine { engine, linker, limits: limits.clone(), cache })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn limits(&self) -> &ContractLimits {
+        &self.limits
+    }
+
+    /// A module from the cache, or `None` if it has not been prepared on this node yet.
+    pub fn cached(&self, code_hash: &Hash) -> Option<InstancePre<CallState>> {
+        let mut cache = self.cache.lock().expect("module cache lock poisoned");
+        cache.tick += 1;
+        let tick = cache.tick;
+        cache.entries.get_mut(code_hash).map(|(pre, used)| {
+            *used = tick;
+            pre.clone()
+        })
+    }
+
+    /// Validates `code` against the chain's rules, compiles and links it, and caches the result. The same
+    /// bytes give the same verdict on every node: validation depends only on the bytes and the config.
+    pub fn prepare(&self, code_hash: &Hash, code: &[u8]) -> Result<InstancePre<CallState>, CodeError> {
+        if let Some(pre) = self.cached(code_hash) {
+            return Ok(pre);
+        }
+        let max = self.limits.code_bytes_max;
+        if code.len() > max as usize {
+            return Err(CodeError::TooLarge { len: code.len(), max });
+        }
+        let module = Module::from_binary(&self.engine, code).map_err(|e| CodeError::Invalid(format!("{e:#}")))?;
+        self.check_imports(&module)?;
+        self.check_exports(&module)?;
+        let pre = self.linker.instantiate_pre(&module).map_err(|e| CodeError::Invalid(format!("{e:#}")))?;
+        let mut cache = self.cache.lock().expect("module cache lock poisoned");
+        if cache.entries.len() >= cache.max {
+            let oldest = cache.entries.iter().min_by_key(|(_, (_, used))| *used).map(|(h, _)| *h);
+            if let Some(h) = oldest {
+                cache.entries.remove(&h);
+            }
+        }
+        cache.tick += 1;
+        let tick = cache.tick;
+        cache.entries.insert(*code_hash, (pre.clone(), tick));
+        Ok(pre)
+    }
+
+    /// The module of stored code `code_hash`, from the cache or compiled from state. Stored code passed
+    /// validation when it was stored, so failing here means the state is damaged.
+    pub fn load(&self, code_hash: &Hash, overlay: &Overlay) -> Result<InstancePre<CallState>, StoreError> {
+        if let Some(pre) = self.cached(code_hash) {
+            return Ok(pre);
+        }
+        let code = overlay
+            .get(&records::code_key(code_hash))?
+            .ok_or_else(|| StoreError::Corrupt(format!("code {code_hash} is referenced but not stored")))?;
+        self.prepare(code_hash, &code).map_err(|e| StoreError::Corrupt(format!("stored code {code_hash}: {e}")))
+    }
+
+    fn check_imports(&self, module: &Module) -> Result<(), CodeError> {
+        for import in module.imports() {
+            let known = abi::IMPORTS.iter().find(|(name, _, _)| *name == import.name());
+            let fits = match (import.module() == abi::IMPORT_MODULE, known, import.ty()) {
+                (true, Some((_, params, i64_result)), ExternType::Func(f)) => {
+                    all_i32(f.params(), *params) && returns(f.results(), *i64_result)
+                }
+                _ => false,
+            };
+            if !fits {
+                let allowed = abi::IMPORTS.iter().map(|(n, _, _)| *n).collect::<Vec<_>>().join(", ");
+                return Err(CodeError::ForbiddenImport {
+                    module: import.module().into(),
+                    name: import.name().into(),
+                    allowed,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn check_exports(&self, module: &Module) -> Result<(), CodeError> {
+        let func = |name: &str, params: usize, i64_result: bool| match module.get_export(name) {
+            Some(ExternType::Func(f)) if all_i32(f.params(), params) && returns(f.results(), i64_result) => Ok(()),
+            _ => Err(CodeError::MissingExport(format!(
+                "function `{name}` taking {params} i32 and returning {}",
+                if i64_result { "i64" } else { "i32" }
+            ))),
+        };
+        for entry in [abi::ENTRY_INSTANTIATE, abi::ENTRY_EXECUTE, abi::ENTRY_QUERY] {
+            func(entry, 2, true)?;
+        }
+        if module.get_export(abi::ENTRY_MIGRATE).is_some() {
+            func(abi::ENTRY_MIGRATE, 2, true)?;
+        }
+        match module.get_export(abi::EXPORT_ALLOC) {
+            Some(ExternType::Func(f))
+                if all_i32(f.params(), 1) && matches!(f.results().collect::<Vec<_>>().as_slice(), [ValType::I32]) => {}
+            _ => return Err(CodeError::MissingExport(format!("function `{}` taking i32 and returning i32", abi::EXPORT_ALLOC))),
+        }
+        let Some(ExternType::Memory(memory)) = module.get_export(abi::EXPORT_MEMORY) else {
+            return Err(CodeError::MissingExport("memory `memory`".into()));
+        };
+        let asked = memory.minimum().saturating_mul(64 * 1024);
+        let max = u64::from(self.limits.memory_bytes_max);
+        if asked > max {
+            return Err(CodeError::OverLimit { what: "initial memory (bytes)", asked, max });
+        }
+        for ty in module.exports().map(|e| e.ty()).chain(module.imports().map(|i| i.ty())) {
+            if let ExternType::Table(t) = ty {
+                let max = u64::from(self.limits.table_elements_max);
+                if t.minimum() > max {
+                    return Err(CodeError::OverLimit { what: "table elements", asked: t.minimum(), max });
+                }
+            }
+        }
+        Ok(())
+    }
+}

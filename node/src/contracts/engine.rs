@@ -175,7 +175,12 @@ impl ContractEngine {
         match module.get_export(abi::EXPORT_ALLOC) {
             Some(ExternType::Func(f))
                 if all_i32(f.params(), 1) && matches!(f.results().collect::<Vec<_>>().as_slice(), [ValType::I32]) => {}
-            _ => return Err(CodeError::MissingExport(format!("function `{}` taking i32 and returning i32", abi::EXPORT_ALLOC))),
+            _ => {
+                return Err(CodeError::MissingExport(format!(
+                    "function `{}` taking i32 and returning i32",
+                    abi::EXPORT_ALLOC
+                )))
+            }
         }
         let Some(ExternType::Memory(memory)) = module.get_export(abi::EXPORT_MEMORY) else {
             return Err(CodeError::MissingExport("memory `memory`".into()));

@@ -75,12 +75,19 @@ fn apply_tx(
     // Contract code may burn what the limit leaves after the action's fixed cost.
     let call_gas = tx.tx.gas_limit - base_gas;
     let (result, code_gas) = match &tx.tx.action {
-        Action::Transfer { to, amount } => {
-            (move_funds(state, &sender, to, *amount)?.map(|()| Effects::default()), 0)
-        }
+        Action::Transfer { to, amount } => (move_funds(state, &sender, to, *amount)?.map(|()| Effects::default()), 0),
         Action::StoreCode { code } => contract_actions::store_code(state, env, &sender, code)?,
         Action::Instantiate { code_hash, admin, label, msg, funds } => contract_actions::instantiate(
-            state, env, &sender, tx.tx.nonce, code_hash, *admin, label, msg, *funds, call_gas,
+            state,
+            env,
+            &sender,
+            tx.tx.nonce,
+            code_hash,
+            *admin,
+            label,
+            msg,
+            *funds,
+            call_gas,
         )?,
         Action::Execute { contract, msg, funds } => {
             contract_actions::execute(state, env, &sender, contract, msg, *funds, call_gas)?
@@ -188,7 +195,8 @@ mod tests {
             transfer_tx(&stranger, 0, bob, 1), // unknown sender
             transfer_tx(&alice, 2, bob, 0),    // zero amount, nonce consumed
         ];
-        let executed = execute_block(test_engine(), Arc::new(state.clone()), &block_of(txs), CHAIN, &Hash::ZERO).unwrap();
+        let executed =
+            execute_block(test_engine(), Arc::new(state.clone()), &block_of(txs), CHAIN, &Hash::ZERO).unwrap();
         let codes: Vec<_> = executed.receipts.iter().map(code_of).collect();
         assert_eq!(
             codes,

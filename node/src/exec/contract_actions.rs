@@ -209,7 +209,12 @@ pub fn migrate(
     Ok((result, gas))
 }
 
-pub fn update_admin(overlay: &mut Overlay, sender: &Address, contract: &Address, admin: Option<Address>) -> ActionResult {
+pub fn update_admin(
+    overlay: &mut Overlay,
+    sender: &Address,
+    contract: &Address,
+    admin: Option<Address>,
+) -> ActionResult {
     let mut info = match contract_info(overlay, contract)? {
         Ok(info) => info,
         Err(r) => return Ok((Err(r), 0)),

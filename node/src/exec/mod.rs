@@ -13,4 +13,6 @@ pub use app_hash::app_hash;
 pub use block_executor::{execute_block, Executed};
 pub use contract_actions::is_deployer;
 pub use overlay::{Checkpoint, Overlay, SharedState, StateReader, StateWrites};
-pub use tx_rules::{check_admission, check_authorised, check_stateless, check_well_formed, gas_cost, spend, TxRejection};
+pub use tx_rules::{
+    check_admission, check_authorised, check_stateless, check_well_formed, gas_cost, spend, TxRejection,
+};

@@ -171,7 +171,9 @@ mod tests {
     use super::*;
 
     fn base(entries: &[(&str, &str)]) -> SharedState {
-        Arc::new(entries.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect::<BTreeMap<_, _>>())
+        Arc::new(
+            entries.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect::<BTreeMap<_, _>>(),
+        )
     }
 
     fn keys(o: &Overlay, prefix: &str) -> Vec<String> {
@@ -213,6 +215,9 @@ mod tests {
         let cp = o.checkpoint();
         o.set(b"kept".to_vec(), b"1".to_vec());
         o.commit(cp);
-        assert_eq!(o.into_writes(), vec![(b"k".to_vec(), Some(b"block".to_vec())), (b"kept".to_vec(), Some(b"1".to_vec()))]);
+        assert_eq!(
+            o.into_writes(),
+            vec![(b"k".to_vec(), Some(b"block".to_vec())), (b"kept".to_vec(), Some(b"1".to_vec()))]
+        );
     }
 }

@@ -204,7 +204,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let b = block(1);
         let commit = Commit { height: 1, round: 0, block_hash: b.hash(), signatures: vec![] };
-        let receipt = Receipt { tx_hash: Hash([5; 32]), height: 1, index: 0, outcome: TxOutcome::Success, gas_used: 1, events: vec![], data: None };
+        let receipt = Receipt {
+            tx_hash: Hash([5; 32]),
+            height: 1,
+            index: 0,
+            outcome: TxOutcome::Success,
+            gas_used: 1,
+            events: vec![],
+            data: None,
+        };
         let head = ChainHead { height: 1, block_hash: b.hash(), block_time_ms: 1, app_hash: Hash([9; 32]) };
         {
             let store = Store::open(dir.path()).unwrap();

@@ -75,3 +75,33 @@ pub struct BlockEvent {
     pub app_hash: Hash,
     pub tx_hashes: Vec<Hash>,
 }
+
+/// `GET /v1/codes/{hash}`: stored contract code.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CodeInfoResponse {
+    pub code_hash: Hash,
+    pub size: u32,
+    pub creator: Address,
+    pub stored_height: u64,
+}
+
+/// `GET /v1/contracts/{address}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ContractInfoResponse {
+    pub address: Address,
+    pub code_hash: Hash,
+    /// Who may migrate the contract; `None` once the admin role was given up.
+    pub admin: Option<Address>,
+    pub label: String,
+    pub creator: Address,
+    pub created_height: u64,
+    #[serde(with = "u128_string")]
+    pub balance: u128,
+}
+
+/// `POST /v1/contracts/{address}/query` with the query message as the body: the contract's answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QueryResponse {
+    pub data: serde_json::Value,
+    pub gas_used: u64,
+}

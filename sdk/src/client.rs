@@ -4,10 +4,14 @@ use crate::api::*;
 use crate::encoding::encode;
 use crate::signing::Keypair;
 use crate::types::{Action, Address, Hash, Receipt, SignedTx, Tx};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::time::{Duration, Instant};
 
 /// Gas limit a `Wallet` puts on native transfers.
 pub const TRANSFER_GAS_LIMIT: u64 = 100_000;
+/// Gas limit a `Wallet` puts on contract actions (storing a 512 KiB module needs about 10.5 million).
+pub const CONTRACT_GAS_LIMIT: u64 = 50_000_000;
 /// How long one HTTP request may take before the client gives up on it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Poll interval while waiting for a tx to become final.
@@ -21,6 +25,8 @@ pub enum ClientError {
     Api { status: u16, code: String, message: String },
     #[error("unexpected answer from the node: {0}")]
     Decode(String),
+    #[error("contract message cannot be encoded as JSON: {0}")]
+    InvalidMessage(String),
     #[error("tx {hash} was not final after {waited:?}; it may still commit: check with `consort tx {hash}`")]
     Timeout { hash: Hash, waited: Duration },
 }
@@ -106,6 +112,33 @@ impl Client {
             Err(ClientError::Api { status: 404, .. }) => Ok(None),
             other => other.map(Some),
         }
+    }
+
+    /// Stored contract code by hash.
+    pub async fn code_info(&self, code_hash: &Hash) -> Result<CodeInfoResponse, ClientError> {
+        self.get(&format!("/v1/codes/{code_hash}")).await
+    }
+
+    pub async fn contract_info(&self, contract: &Address) -> Result<ContractInfoResponse, ClientError> {
+        self.get(&format!("/v1/contracts/{contract}")).await
+    }
+
+    /// Runs a read-only query; the answer as JSON, with the gas it used.
+    pub async fn query_raw(&self, contract: &Address, msg: &impl Serialize) -> Result<QueryResponse, ClientError> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/contracts/{contract}/query", self.base))
+            .json(msg)
+            .send()
+            .await
+            .map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+        self.answer(resp).await
+    }
+
+    /// Runs a read-only query and decodes the answer.
+    pub async fn query<T: DeserializeOwned>(&self, contract: &Address, msg: &impl Serialize) -> Result<T, ClientError> {
+        let answer = self.query_raw(contract, msg).await?;
+        serde_json::from_value(answer.data).map_err(|e| ClientError::Decode(format!("query answer: {e}")))
     }
 
     /// Hands a signed tx to the node's mempool; returns its hash once accepted (not yet final).
@@ -194,4 +227,42 @@ impl Wallet {
     pub fn transfer(&mut self, to: Address, amount: u128) -> SignedTx {
         self.sign(Action::Transfer { to, amount }, TRANSFER_GAS_LIMIT)
     }
+
+    /// Uploads a wasm module (needs the deploy role); its code hash is `Hash::digest(&code)`.
+    pub fn store_code(&mut self, code: Vec<u8>) -> SignedTx {
+        self.sign(Action::StoreCode { code }, CONTRACT_GAS_LIMIT)
+    }
+
+    /// Creates a contract; the receipt's `instantiate` event names its address.
+    pub fn instantiate(
+        &mut self,
+        code_hash: Hash,
+        admin: Option<Address>,
+        label: &str,
+        msg: &impl Serialize,
+        funds: u128,
+    ) -> Result<SignedTx, ClientError> {
+        let msg = json(msg)?;
+        Ok(self.sign(Action::Instantiate { code_hash, admin, label: label.into(), msg, funds }, CONTRACT_GAS_LIMIT))
+    }
+
+    pub fn execute(&mut self, contract: Address, msg: &impl Serialize, funds: u128) -> Result<SignedTx, ClientError> {
+        let msg = json(msg)?;
+        Ok(self.sign(Action::Execute { contract, msg, funds }, CONTRACT_GAS_LIMIT))
+    }
+
+    /// Admin only: moves the contract to `code_hash` and runs its `migrate` entry point.
+    pub fn migrate(&mut self, contract: Address, code_hash: Hash, msg: &impl Serialize) -> Result<SignedTx, ClientError> {
+        let msg = json(msg)?;
+        Ok(self.sign(Action::Migrate { contract, code_hash, msg }, CONTRACT_GAS_LIMIT))
+    }
+
+    /// Admin only: hands the admin role over, or gives it up with `None`.
+    pub fn update_admin(&mut self, contract: Address, admin: Option<Address>) -> SignedTx {
+        self.sign(Action::UpdateAdmin { contract, admin }, CONTRACT_GAS_LIMIT)
+    }
+}
+
+fn json(msg: &impl Serialize) -> Result<String, ClientError> {
+    serde_json::to_string(msg).map_err(|e| ClientError::InvalidMessage(e.to_string()))
 }

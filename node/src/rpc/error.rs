@@ -1,3 +1,4 @@
+use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -22,6 +23,16 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// A request body that could not be read: too large (413 `body_too_large`) or broken.
+    pub fn from_body_rejection(rejection: BytesRejection, limit: usize) -> ApiError {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let message = format!("request body is over the {limit}-byte limit");
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message)
+        } else {
+            ApiError::bad_request("bad_body", rejection.body_text())
+        }
     }
 
     pub fn internal(err: impl std::fmt::Display) -> ApiError {

@@ -1,5 +1,6 @@
 //! The HTTP API under `/v1`, plus `/metrics`. Every error is JSON `{"error":{"code","message"}}`.
 
+mod contracts;
 mod error;
 mod events;
 mod queries;
@@ -22,6 +23,9 @@ pub fn router(state: Arc<NodeState>) -> Router {
         .route("/v1/blocks/{height}", get(queries::block))
         .route("/v1/accounts/{address}", get(queries::account))
         .route("/v1/status", get(queries::status))
+        .route("/v1/codes/{hash}", get(contracts::code))
+        .route("/v1/contracts/{address}", get(contracts::contract))
+        .route("/v1/contracts/{address}/query", post(contracts::run_query))
         .route("/v1/events", get(events::stream))
         .route("/metrics", get(queries::metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; the API lives under /v1") })

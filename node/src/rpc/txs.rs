@@ -35,18 +35,7 @@ pub async fn submit(
 }
 
 fn parse_and_admit(state: &NodeState, body: Result<Bytes, BytesRejection>) -> Result<Hash, ApiError> {
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            let limit = state.config.rpc.body_bytes_max;
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("request body is over the {limit}-byte limit"),
-            )
-        } else {
-            ApiError::bad_request("bad_body", rejection.body_text())
-        }
-    })?;
+    let body = body.map_err(|r| ApiError::from_body_rejection(r, state.config.rpc.body_bytes_max))?;
     let request: SubmitTxRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("malformed_json", format!("expected {{\"tx\": \"<hex>\"}}: {e}")))?;
     let bytes = hex::decode(request.tx.trim_start_matches("0x"))

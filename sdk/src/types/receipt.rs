@@ -1,4 +1,4 @@
-use super::{Event, Hash};
+use super::{Address, Event, Hash};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +32,11 @@ pub struct Receipt {
 impl Receipt {
     pub fn is_success(&self) -> bool {
         matches!(self.outcome, TxOutcome::Success)
+    }
+
+    /// The address of the contract this tx instantiated, if it did.
+    pub fn instantiated_contract(&self) -> Option<Address> {
+        self.event("instantiate")?.get("contract")?.parse().ok()
     }
 
     /// The first event of `kind`.

@@ -1,4 +1,4 @@
-//! `consort`: keys, transfers and chain queries against a consort node.
+//! `consort`: keys, transfers, contracts and chain queries against a consort node.
 
 mod commands;
 mod output;
@@ -28,6 +28,9 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
+    /// Write, build, deploy and call contracts.
+    #[command(subcommand)]
+    Contract(commands::contract::ContractCommand),
     /// Send native funds and wait until the transfer is final.
     Transfer(commands::transfer::TransferArgs),
     /// Show the balance and nonce of an address or a key name.

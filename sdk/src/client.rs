@@ -252,7 +252,12 @@ impl Wallet {
     }
 
     /// Admin only: moves the contract to `code_hash` and runs its `migrate` entry point.
-    pub fn migrate(&mut self, contract: Address, code_hash: Hash, msg: &impl Serialize) -> Result<SignedTx, ClientError> {
+    pub fn migrate(
+        &mut self,
+        contract: Address,
+        code_hash: Hash,
+        msg: &impl Serialize,
+    ) -> Result<SignedTx, ClientError> {
         let msg = json(msg)?;
         Ok(self.sign(Action::Migrate { contract, code_hash, msg }, CONTRACT_GAS_LIMIT))
     }

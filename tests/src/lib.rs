@@ -36,6 +36,12 @@ pub fn bin_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("tests run from <target>/<profile>/deps").to_path_buf()
 }
 
+/// Target directory for contracts the tests compile to wasm: beside the workspace's own builds, so it is
+/// cached between runs, yet a separate cargo target directory (no lock shared with the running build).
+pub fn contracts_target_dir() -> PathBuf {
+    bin_dir().parent().map_or_else(|| bin_dir().join("contracts"), |target| target.join("contracts"))
+}
+
 pub fn bin(name: &str) -> anyhow::Result<PathBuf> {
     let path = bin_dir().join(name);
     if !path.exists() {
@@ -116,18 +122,22 @@ impl DevNode {
         Client::new(&self.url)
     }
 
-    /// Runs the `consort` CLI against this node with this home's keystore.
-    pub fn cli(&self, args: &[&str]) -> anyhow::Result<Output> {
-        let out = std::process::Command::new(bin("consort")?)
+    /// The `consort` CLI aimed at this node with this home's keystore, ready for arguments.
+    pub fn cli_command(&self) -> anyhow::Result<std::process::Command> {
+        let mut command = std::process::Command::new(bin("consort")?);
+        command
             .arg("--home")
             .arg(&self.home)
             .args(["--node", &self.url])
-            .args(args)
             .env_remove("CONSORT_NODE")
             .env_remove("CONSORT_HOME")
-            .stdin(Stdio::null())
-            .output()?;
-        Ok(out)
+            .stdin(Stdio::null());
+        Ok(command)
+    }
+
+    /// Runs the `consort` CLI against this node with this home's keystore.
+    pub fn cli(&self, args: &[&str]) -> anyhow::Result<Output> {
+        Ok(self.cli_command()?.args(args).output()?)
     }
 
     /// Sends SIGTERM and waits for a clean (exit code 0) shutdown.

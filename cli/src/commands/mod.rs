@@ -1,3 +1,5 @@
+pub mod contract;
+pub mod finality;
 pub mod keys;
 pub mod query;
 pub mod transfer;
@@ -29,6 +31,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli.command {
             Command::Keys(cmd) => keys::run(&ctx, cmd),
+            Command::Contract(cmd) => contract::run(&ctx, cmd).await,
             Command::Transfer(args) => transfer::run(&ctx, args).await,
             Command::Balance { who } => query::balance(&ctx, &who).await,
             Command::Status => query::status(&ctx).await,

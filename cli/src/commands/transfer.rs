@@ -1,9 +1,7 @@
+use super::finality::{ensure_success, submit_and_wait, DEFAULT_WAIT_SECS};
 use super::Ctx;
 use crate::output::print;
-use anyhow::bail;
-use consort_sdk::{TxOutcome, Wallet};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::time::Duration;
+use consort_sdk::Wallet;
 
 #[derive(clap::Args)]
 pub struct TransferArgs {
@@ -17,7 +15,7 @@ pub struct TransferArgs {
     #[arg(long)]
     amount: u128,
     /// How long to wait for finality, in seconds.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = DEFAULT_WAIT_SECS)]
     wait_secs: u64,
 }
 
@@ -26,29 +24,15 @@ pub async fn run(ctx: &Ctx, args: TransferArgs) -> anyhow::Result<()> {
     let to = ctx.resolve_address(&args.to)?;
     let mut wallet = Wallet::connect(key, &ctx.client).await?;
     let tx = wallet.transfer(to, args.amount);
-    let hash = ctx.client.submit(&tx).await?;
-    let spinner = (!ctx.json).then(|| {
-        let s = ProgressBar::new_spinner();
-        s.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
-        s.set_message(format!("tx {hash} submitted; waiting for finality…"));
-        s.enable_steady_tick(Duration::from_millis(100));
-        s
-    });
-    let receipt = ctx.client.wait_for(&hash, Duration::from_secs(args.wait_secs)).await;
-    if let Some(s) = spinner {
-        s.finish_and_clear();
-    }
-    let receipt = receipt?;
+    let receipt = submit_and_wait(ctx, &tx, args.wait_secs).await?;
     print(ctx.json, &receipt, || {
         format!(
-            "transferred {} from {} to {to}\ntx {hash} final at height {}",
+            "transferred {} from {} to {to}\ntx {} final at height {}",
             args.amount,
             wallet.address(),
+            receipt.tx_hash,
             receipt.height
         )
     });
-    if let TxOutcome::Failed { code, message } = &receipt.outcome {
-        bail!("tx {hash} was included at height {} but failed ({code}): {message}", receipt.height);
-    }
-    Ok(())
+    ensure_success(&receipt)
 }

@@ -37,10 +37,16 @@ async fn scaffolded_contract_runs_through_cli_and_sdk() -> anyhow::Result<()> {
     let home = dir.path().join("home");
     let node = DevNode::start(&home).await?;
 
-    // Scaffold and build exactly as the README says.
+    // Scaffold, test natively and build exactly as the README says.
     let crate_dir = dir.path().join("hello");
     let crate_arg = crate_dir.to_str().unwrap();
     json_out(node.cli(&["contract", "new", "hello", "--dir", crate_arg, "--json"])?)?;
+    let native = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["test", "--quiet"])
+        .current_dir(&crate_dir)
+        .env("CARGO_TARGET_DIR", contracts_target_dir())
+        .output()?;
+    assert!(native.status.success(), "the template's own tests fail: {}", String::from_utf8_lossy(&native.stderr));
     let built = json_out(
         node.cli_command()?
             .args(["contract", "build", crate_arg, "--json"])

@@ -1,5 +1,5 @@
 use super::{account_key, Account};
-use crate::storage::{Store, StoreError};
+use crate::storage::{StateEntry as Entry, Store, StoreError};
 use consort_sdk::encoding::{decode, encode};
 use consort_sdk::Address;
 use std::collections::BTreeMap;
@@ -12,8 +12,8 @@ const STATE_VALUE_BYTES_MAX: usize = 1024 * 1024;
 /// Sorted state writes; `None` deletes the key.
 pub type StateWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
-/// A key and its value.
-pub type Entry = (Vec<u8>, Vec<u8>);
+/// A write as it was before a checkpointed change: the key and what `writes` held for it (if anything).
+type Undo = (Vec<u8>, Option<Option<Vec<u8>>>);
 
 /// Read access to committed state.
 pub trait StateReader {
@@ -59,8 +59,8 @@ pub struct Checkpoint(usize);
 pub struct Overlay {
     base: SharedState,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    /// (key, what `writes` held for it before) for each write since the oldest open checkpoint.
-    journal: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    /// Every write since the oldest open checkpoint, oldest first.
+    journal: Vec<Undo>,
     open_checkpoints: usize,
 }
 

@@ -6,5 +6,5 @@ mod store;
 mod wal;
 
 pub use columns::Column;
-pub use store::{BlockRecord, ChainHead, Store, StoreError};
+pub use store::{BlockRecord, ChainHead, StateEntry, Store, StoreError};
 pub use wal::LastSign;

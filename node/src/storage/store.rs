@@ -18,6 +18,9 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// A state key and its value.
+pub type StateEntry = (Vec<u8>, Vec<u8>);
+
 /// Where the chain stands: the last committed block.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ChainHead {
@@ -91,7 +94,7 @@ impl Store {
     }
 
     /// The first state entry with `prefix` whose key sorts after `after` (or the first with the prefix).
-    pub fn state_next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn state_next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<StateEntry>, StoreError> {
         // The smallest key strictly greater than `after` is `after ‖ 0x00`.
         let start = match after {
             Some(a) => [a, &[0]].concat(),

@@ -1,5 +1,6 @@
 //! Four validators as four processes on loopback, over libp2p: txs sent to different nodes all become
-//! final and every node holds the same chain; one SIGKILLed validator does not stop the other three and
+//! final and every node holds the same chain, a contract called through each node gives the same receipt
+//! and gas everywhere; one SIGKILLed validator does not stop the other three and
 //! catches up by block sync after restart; with two down there is no new height and no fork, and progress
 //! resumes when they return.
 
@@ -95,6 +96,34 @@ async fn four_validators_commit_survive_a_crash_and_halt_safely_without_quorum()
         }
     }
     same_chain(&clients).await?;
+
+    // A contract deployed through node0 and called through every node: each node reports the same
+    // receipt, gas included (the app hash covers receipts, so same_chain checks it on every block too).
+    let (_, dev0) = keystore.get("dev0")?;
+    let mut admin = Wallet::connect(dev0.clone(), &clients[0]).await?;
+    let code = wat::parse_str(RECORDER_WAT)?;
+    let stored = clients[0].submit_and_wait(&admin.store_code(code.clone()), FINALITY_DEADLINE).await?;
+    assert!(stored.is_success(), "{stored:?}");
+    let code_hash = consort_sdk::Hash::digest(&code);
+    let tx = admin.instantiate(code_hash, Some(dev0.address()), "recorder", &serde_json::json!({}), 0)?;
+    let created = clients[0].submit_and_wait(&tx, FINALITY_DEADLINE).await?;
+    let contract = created.instantiated_contract().expect("instantiate event");
+    let mut calls = Vec::new();
+    for (i, client) in clients.iter().enumerate() {
+        let (_, key) = keystore.get(&format!("dev{}", i + 4))?;
+        let mut wallet = Wallet::connect(key, client).await?;
+        let tx = wallet.execute(contract, &serde_json::json!({"note": i}), 7)?;
+        calls.push(client.submit_and_wait(&tx, FINALITY_DEADLINE).await?);
+    }
+    for receipt in &calls {
+        assert!(receipt.is_success() && receipt.gas_used > 50_000, "{receipt:?}");
+        for c in &clients {
+            let seen = c.wait_for(&receipt.tx_hash, FINALITY_DEADLINE).await?;
+            assert_eq!(&seen, receipt, "every node reports the same receipt and gas");
+        }
+    }
+    assert_eq!(clients[3].balance(&contract).await?, 28);
+    same_chain(&clients).await?;
     let url = clients[0].url();
     assert!(metric(url, "consort_votes_received_total").await.unwrap_or(0) > 0, "votes counted");
     assert_eq!(metric(url, "consort_peers_connected").await, Some(3), "node0 sees its three peers");
@@ -144,6 +173,27 @@ async fn four_validators_commit_survive_a_crash_and_halt_safely_without_quorum()
     }
     Ok(())
 }
+
+/// A minimal contract in WAT: execute stores its message under key "k" and succeeds.
+const RECORDER_WAT: &str = r#"(module
+  (import "consort" "db_write" (func $db_write (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 8192))
+  (data (i32.const 0) "{\"ok\":{\"data\":null,\"events\":[]}}")
+  (data (i32.const 100) "k")
+  (data (i32.const 200) "{\"ok\":null}")
+  (func (export "consort_alloc") (param $len i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $len)))
+    (local.get $p))
+  (func $ok (result i64) (i64.const 32))
+  (func (export "instantiate") (param i32 i32) (result i64) (call $ok))
+  (func (export "execute") (param $ptr i32) (param $len i32) (result i64)
+    (call $db_write (i32.const 100) (i32.const 1) (local.get $ptr) (local.get $len))
+    (call $ok))
+  (func (export "query") (param i32 i32) (result i64)
+    (i64.or (i64.shl (i64.const 200) (i64.const 32)) (i64.const 11))))"#;
 
 async fn metric(url: &str, name: &str) -> Option<u64> {
     let text = reqwest::get(format!("{url}/metrics")).await.ok()?.text().await.ok()?;

@@ -159,6 +159,18 @@ fn contract_info(overlay: &Overlay, contract: &Address) -> Result<Result<Contrac
     Ok(overlay.record(&contract_key(contract))?.ok_or(TxRejection::UnknownContract(*contract)))
 }
 
+/// The contract's record, if `sender` is its admin.
+fn admin_only(
+    overlay: &Overlay,
+    sender: &Address,
+    contract: &Address,
+) -> Result<Result<ContractInfo, TxRejection>, StoreError> {
+    Ok(contract_info(overlay, contract)?.and_then(|info| match info.admin == Some(*sender) {
+        true => Ok(info),
+        false => Err(TxRejection::NotAdmin(*contract)),
+    }))
+}
+
 pub fn execute(
     overlay: &mut Overlay,
     env: &BlockEnv<'_>,
@@ -184,13 +196,10 @@ pub fn migrate(
     msg: &str,
     gas_limit: u64,
 ) -> ActionResult {
-    let mut info = match contract_info(overlay, contract)? {
+    let mut info = match admin_only(overlay, sender, contract)? {
         Ok(info) => info,
         Err(r) => return Ok((Err(r), 0)),
     };
-    if info.admin != Some(*sender) {
-        return Ok((Err(TxRejection::NotAdmin(*contract)), 0));
-    }
     if overlay.get(&code_info_key(code_hash))?.is_none() {
         return Ok((Err(TxRejection::UnknownCode(*code_hash)), 0));
     }
@@ -215,13 +224,10 @@ pub fn update_admin(
     contract: &Address,
     admin: Option<Address>,
 ) -> ActionResult {
-    let mut info = match contract_info(overlay, contract)? {
+    let mut info = match admin_only(overlay, sender, contract)? {
         Ok(info) => info,
         Err(r) => return Ok((Err(r), 0)),
     };
-    if info.admin != Some(*sender) {
-        return Ok((Err(TxRejection::NotAdmin(*contract)), 0));
-    }
     info.admin = admin;
     overlay.set(contract_key(contract), encode(&info));
     let admin = admin.map_or_else(String::new, |a| a.to_string());

@@ -31,17 +31,22 @@
 //! ```
 
 pub mod abi;
+mod address;
+pub mod agreement;
 mod context;
 mod dispatch;
 mod error;
 mod host;
+pub mod math;
 pub mod mock;
 mod response;
+pub mod split;
 mod storage;
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod wasm;
 
+pub use address::{encode_address, validate_address};
 pub use context::{Context, Ctx, Env, Info, QueryCtx};
 #[doc(hidden)]
 pub use dispatch::{run_mut, run_query, ContractFns};

@@ -26,6 +26,15 @@ struct Instance {
     storage: Storage,
 }
 
+/// A valid consort address derived from a name, for tests: the same name always gives the same address.
+pub fn address(name: &str) -> String {
+    let mut bytes = [0u8; 20];
+    for (i, b) in name.bytes().enumerate() {
+        bytes[i % 20] = bytes[i % 20].wrapping_mul(31).wrapping_add(b);
+    }
+    crate::encode_address(&bytes)
+}
+
 /// The simulated chain.
 pub struct MockChain {
     chain_id: String,
@@ -144,7 +153,7 @@ impl MockChain {
         funds: u128,
     ) -> Result<String, String> {
         self.created += 1;
-        let address = format!("contract{}", self.created);
+        let address = self::address(&format!("contract {}", self.created));
         self.contracts.insert(address.clone(), Instance { fns, admin: Some(sender.into()), storage: Storage::new() });
         match self.call(&address, sender, msg, funds, |i| Some(i.fns.instantiate)) {
             Ok(_) => Ok(address),

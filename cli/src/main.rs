@@ -31,6 +31,8 @@ enum Command {
     /// Write, build, deploy and call contracts.
     #[command(subcommand)]
     Contract(commands::contract::ContractCommand),
+    /// List agreements and what each party is owed, as a table.
+    Agreements(commands::agreements::AgreementsArgs),
     /// Send native funds and wait until the transfer is final.
     Transfer(commands::transfer::TransferArgs),
     /// Show the balance and nonce of an address or a key name.

@@ -105,3 +105,25 @@ pub struct QueryResponse {
     pub data: serde_json::Value,
     pub gas_used: u64,
 }
+
+pub use consort_contract::agreement::{AgreementTotals, AgreementView, PartyView};
+
+/// One agreement as `GET /v1/agreements…` lists it: the contract and its standard view (or why the
+/// contract did not give one).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AgreementEntry {
+    pub contract: Address,
+    pub label: String,
+    /// The party's role, when listed for a party.
+    pub role: Option<String>,
+    pub view: Option<AgreementView>,
+    pub error: Option<String>,
+}
+
+/// `GET /v1/agreements?party=ADDR&after=CONTRACT` (or without `party`: every agreement).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AgreementsResponse {
+    pub agreements: Vec<AgreementEntry>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next: Option<Address>,
+}

@@ -141,6 +141,32 @@ impl Client {
         serde_json::from_value(answer.data).map_err(|e| ClientError::Decode(format!("query answer: {e}")))
     }
 
+    /// The agreements `party` is party to, with its position in each (first page; see `agreements_page`).
+    pub async fn agreements_of(&self, party: &Address) -> Result<Vec<AgreementEntry>, ClientError> {
+        Ok(self.agreements_page(Some(party), None).await?.agreements)
+    }
+
+    /// One page of agreements: of `party`, or all; continuing after the contract `after`.
+    pub async fn agreements_page(
+        &self,
+        party: Option<&Address>,
+        after: Option<&Address>,
+    ) -> Result<AgreementsResponse, ClientError> {
+        let mut params = Vec::new();
+        if let Some(p) = party {
+            params.push(format!("party={p}"));
+        }
+        if let Some(a) = after {
+            params.push(format!("after={a}"));
+        }
+        self.get(&format!("/v1/agreements?{}", params.join("&"))).await
+    }
+
+    /// An agreement's standard view with every party (up to the view's cap).
+    pub async fn agreement(&self, contract: &Address) -> Result<AgreementEntry, ClientError> {
+        self.get(&format!("/v1/agreements/{contract}")).await
+    }
+
     /// Hands a signed tx to the node's mempool; returns its hash once accepted (not yet final).
     pub async fn submit(&self, tx: &SignedTx) -> Result<Hash, ClientError> {
         let body = SubmitTxRequest { tx: hex::encode(encode(tx)) };

@@ -1,3 +1,4 @@
+pub mod agreements;
 pub mod contract;
 pub mod finality;
 pub mod keys;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Keys(cmd) => keys::run(&ctx, cmd),
             Command::Contract(cmd) => contract::run(&ctx, cmd).await,
+            Command::Agreements(args) => agreements::run(&ctx, args).await,
             Command::Transfer(args) => transfer::run(&ctx, args).await,
             Command::Balance { who } => query::balance(&ctx, &who).await,
             Command::Status => query::status(&ctx).await,

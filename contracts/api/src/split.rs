@@ -137,7 +137,8 @@ impl Ledger {
     /// Marks everything `party` is owed as paid and returns the amount, which the caller sends.
     pub fn withdraw(&mut self, party: &str) -> Result<u128, SplitError> {
         let amount = self.owed(party);
-        let accrued = self.positions.get(party).map(|p| self.accrued(p)).ok_or_else(|| SplitError::NotAParty(party.into()))?;
+        let accrued =
+            self.positions.get(party).map(|p| self.accrued(p)).ok_or_else(|| SplitError::NotAParty(party.into()))?;
         let position = self.positions.get_mut(party).expect("checked above");
         position.settled = 0;
         position.released = accrued;

@@ -96,16 +96,36 @@ impl<T: Serialize + DeserializeOwned> Map<T> {
         self.iter_from(host, None)
     }
 
+    /// Entries whose key starts with `key_prefix`, in key order, strictly after the full key `after` (or
+    /// from the first). Keys built as `"{group}/{sortable}"` make groups that iterate in order.
+    pub fn iter_prefix<'a>(
+        &'a self,
+        host: &'a dyn Host,
+        key_prefix: &str,
+        after: Option<&str>,
+    ) -> impl Iterator<Item = Result<(String, T), StdError>> + 'a {
+        let prefix = self.key(key_prefix);
+        self.walk(host, prefix, after.map(|a| self.key(a)))
+    }
+
     fn iter_from<'a>(
         &'a self,
         host: &'a dyn Host,
         after: Option<&str>,
     ) -> impl Iterator<Item = Result<(String, T), StdError>> + 'a {
-        let prefix = self.prefix();
-        let mut cursor: Option<Vec<u8>> = after.map(|a| self.key(a));
+        self.walk(host, self.prefix(), after.map(|a| self.key(a)))
+    }
+
+    fn walk<'a>(
+        &'a self,
+        host: &'a dyn Host,
+        prefix: Vec<u8>,
+        mut cursor: Option<Vec<u8>>,
+    ) -> impl Iterator<Item = Result<(String, T), StdError>> + 'a {
+        let namespace_len = self.prefix().len();
         std::iter::from_fn(move || {
             let (key, value) = host.next(&prefix, cursor.as_deref())?;
-            let name = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            let name = String::from_utf8_lossy(&key[namespace_len..]).into_owned();
             cursor = Some(key);
             Some(from_json(&name, &value).map(|v| (name, v)))
         })

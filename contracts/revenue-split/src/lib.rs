@@ -52,7 +52,9 @@ impl fmt::Display for ContractError {
             ContractError::NothingOwed(a) => write!(f, "nothing is owed to {a} right now"),
             ContractError::NoFunds => write!(f, "send funds with pay"),
             ContractError::Closed => write!(f, "the agreement is closed"),
-            ContractError::UnknownProposal(id) => write!(f, "no open proposal {id} (it may have lapsed when terms changed)"),
+            ContractError::UnknownProposal(id) => {
+                write!(f, "no open proposal {id} (it may have lapsed when terms changed)")
+            }
             ContractError::AlreadyApproved { id, party } => write!(f, "{party} already approved proposal {id}"),
             ContractError::TooManyProposals => write!(f, "at most {PROPOSALS_MAX} proposals may be open"),
         }
@@ -234,7 +236,8 @@ fn apply_if_approved(ctx: &mut Ctx, ledger: &mut Ledger, id: u64) -> Result<Opti
         Change::Terms { parties } => {
             let shares = shares_of(parties)?;
             ledger.amend(&shares, PARTIES_MIN)?;
-            response = response.add_event(Event::new("terms_changed").attr("id", id).attr("parties", describe_shares(&shares)));
+            response = response
+                .add_event(Event::new("terms_changed").attr("id", id).attr("parties", describe_shares(&shares)));
             response.events.extend(party_events(&shares));
         }
         Change::Close {} => {
@@ -285,7 +288,9 @@ fn query(ctx: &QueryCtx, msg: QueryMsg) -> Result<serde_json::Value> {
         QueryMsg::Agreement(q) => {
             let parties: Vec<PartyView> = match &q.party {
                 Some(p) => party_view(&ledger, p).into_iter().collect(),
-                None => ledger.positions().keys().take(VIEW_PARTIES_MAX).filter_map(|a| party_view(&ledger, a)).collect(),
+                None => {
+                    ledger.positions().keys().take(VIEW_PARTIES_MAX).filter_map(|a| party_view(&ledger, a)).collect()
+                }
             };
             serde_json::to_value(AgreementView {
                 kind: "revenue_split".into(),

@@ -44,10 +44,16 @@ pub enum ExecuteMsg {
     Withdraw {},
     /// Send every party what it is owed.
     Distribute {},
-    Propose { change: Change },
-    Approve { id: u64 },
+    Propose {
+        change: Change,
+    },
+    Approve {
+        id: u64,
+    },
     /// Hand the sender's whole position to a new address.
-    TransferPosition { to: String },
+    TransferPosition {
+        to: String,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

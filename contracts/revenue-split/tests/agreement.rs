@@ -71,7 +71,8 @@ fn parties_pull_their_share_and_remainders_carry_over() {
 fn amendments_need_every_party_and_settle_the_past_under_old_terms() {
     let (mut chain, c) = setup(&[("alice", 1), ("bob", 1)]);
     pay(&mut chain, &c, 100);
-    let change = json!({"propose": {"change": {"terms": {"parties": parties(&[("alice", 3), ("bob", 1), ("carol", 1)])}}}});
+    let change =
+        json!({"propose": {"change": {"terms": {"parties": parties(&[("alice", 3), ("bob", 1), ("carol", 1)])}}}});
     let err = chain.execute(&c, &address("carol"), &change, 0).unwrap_err();
     assert!(err.contains("not a party"), "{err}");
     let r = chain.execute(&c, &address("alice"), &change, 0).unwrap();
@@ -108,7 +109,8 @@ fn a_position_moves_whole_to_a_new_address() {
 fn closing_pays_out_everything_and_stops_payments() {
     let (mut chain, c) = setup(&[("alice", 1), ("bob", 1), ("carol", 1)]);
     pay(&mut chain, &c, 100);
-    let id = chain.execute(&c, &address("alice"), &json!({"propose": {"change": {"close": {}}}}), 0).unwrap().data.unwrap();
+    let id =
+        chain.execute(&c, &address("alice"), &json!({"propose": {"change": {"close": {}}}}), 0).unwrap().data.unwrap();
     chain.execute(&c, &address("bob"), &json!({"approve": {"id": id}}), 0).unwrap();
     assert_eq!(chain.balance(&c), 100, "carol has not approved yet");
     chain.execute(&c, &address("carol"), &json!({"approve": {"id": id}}), 0).unwrap();

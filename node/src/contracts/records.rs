@@ -15,6 +15,11 @@ const STORAGE_PREFIX: &[u8] = b"cstore/";
 /// `role/deploy/` + address → empty: accounts that may store code.
 const DEPLOYER_PREFIX: &[u8] = b"role/deploy/";
 
+/// `agr/` + party + contract → role: the agreements an address is party to (from agreement_party events).
+const AGREEMENT_PARTY_PREFIX: &[u8] = b"agr/";
+/// `agrc/` + contract → empty: every contract that declared agreement parties.
+const AGREEMENT_PREFIX: &[u8] = b"agrc/";
+
 const CONTRACT_ADDRESS_DOMAIN: &[u8] = b"consort/contract/v1";
 
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -55,6 +60,28 @@ pub fn storage_prefix(address: &Address) -> Vec<u8> {
 
 pub fn deployer_key(address: &Address) -> Vec<u8> {
     key(DEPLOYER_PREFIX, &address.0)
+}
+
+pub fn agreement_party_prefix(party: &Address) -> Vec<u8> {
+    key(AGREEMENT_PARTY_PREFIX, &party.0)
+}
+
+pub fn agreement_party_key(party: &Address, contract: &Address) -> Vec<u8> {
+    [agreement_party_prefix(party), contract.0.to_vec()].concat()
+}
+
+pub fn agreement_prefix() -> &'static [u8] {
+    AGREEMENT_PREFIX
+}
+
+pub fn agreement_key(contract: &Address) -> Vec<u8> {
+    key(AGREEMENT_PREFIX, &contract.0)
+}
+
+/// The address at the end of an index key (the last 20 bytes).
+pub fn trailing_address(key: &[u8]) -> Option<Address> {
+    let tail: [u8; 20] = key.get(key.len().checked_sub(20)?..)?.try_into().ok()?;
+    Some(Address(tail))
 }
 
 /// A new contract's address: derived from its creator and the nonce of the creating tx, so it is known

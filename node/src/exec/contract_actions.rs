@@ -5,11 +5,13 @@
 use super::tx_rules::TxRejection;
 use super::Overlay;
 use crate::contracts::records::{
-    code_info_key, code_key, contract_address, contract_key, deployer_key, CodeInfo, ContractInfo,
+    agreement_key, agreement_party_key, code_info_key, code_key, contract_address, contract_key, deployer_key,
+    CodeInfo, ContractInfo,
 };
 use crate::contracts::{run_mut, CallRequest, CallSuccess, ContractEngine};
 use crate::storage::StoreError;
 use consort_contract::abi;
+use consort_contract::agreement::PARTY_EVENT;
 use consort_contract::{Env, Info};
 use consort_sdk::encoding::encode;
 use consort_sdk::{Address, Event, Hash};
@@ -109,11 +111,25 @@ fn call(
     };
     let outcome = run_mut(env.engine, &pre, overlay, &req);
     let result = match outcome.result {
-        Ok(CallSuccess { data, events }) => Ok(Effects { events, data }),
+        Ok(CallSuccess { data, events }) => {
+            index_agreement_parties(overlay, contract, &events);
+            Ok(Effects { events, data })
+        }
         Err(crate::contracts::CallError::Storage(m)) => return Err(StoreError::Corrupt(m)),
         Err(e) => Err(e.into()),
     };
     Ok((result, outcome.gas_used))
+}
+
+/// Records who is party to which agreement, from the contract's `agreement_party` events (DESIGN §7), so
+/// "agreements of X" is a prefix scan. An address that does not parse is the contract's problem: skipped.
+fn index_agreement_parties(overlay: &mut Overlay, contract: &Address, events: &[Event]) {
+    for event in events.iter().filter(|e| e.kind == PARTY_EVENT) {
+        let Some(party) = event.get("address").and_then(|a| a.parse::<Address>().ok()) else { continue };
+        let role = event.get("role").unwrap_or("party").as_bytes().to_vec();
+        overlay.set(agreement_party_key(&party, contract), role);
+        overlay.set(agreement_key(contract), Vec::new());
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

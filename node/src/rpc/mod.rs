@@ -1,5 +1,6 @@
 //! The HTTP API under `/v1`, plus `/metrics`. Every error is JSON `{"error":{"code","message"}}`.
 
+mod agreements;
 mod contracts;
 mod error;
 mod events;
@@ -26,6 +27,8 @@ pub fn router(state: Arc<NodeState>) -> Router {
         .route("/v1/codes/{hash}", get(contracts::code))
         .route("/v1/contracts/{address}", get(contracts::contract))
         .route("/v1/contracts/{address}/query", post(contracts::run_query))
+        .route("/v1/agreements", get(agreements::list))
+        .route("/v1/agreements/{address}", get(agreements::one))
         .route("/v1/events", get(events::stream))
         .route("/metrics", get(queries::metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; the API lives under /v1") })

@@ -42,6 +42,13 @@ pub fn contracts_target_dir() -> PathBuf {
     bin_dir().parent().map_or_else(|| bin_dir().join("contracts"), |target| target.join("contracts"))
 }
 
+/// An agreement contract compiled by `scripts/build-contracts` (for example `shoe_data`).
+pub fn agreement_wasm(name: &str) -> anyhow::Result<Vec<u8>> {
+    let target = bin_dir().parent().map(Path::to_path_buf).unwrap_or_else(bin_dir);
+    let path = target.join("wasm32-unknown-unknown/contract").join(format!("{name}.wasm"));
+    std::fs::read(&path).with_context(|| format!("{} is missing: run scripts/build-contracts first", path.display()))
+}
+
 pub fn bin(name: &str) -> anyhow::Result<PathBuf> {
     let path = bin_dir().join(name);
     if !path.exists() {

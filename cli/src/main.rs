@@ -46,6 +46,8 @@ enum Command {
     Block { height: Option<u64> },
     /// Show a committed tx and its receipt.
     Tx { hash: String },
+    /// Print the blake3 hash of a file: what goes on chain when data stays off chain.
+    Hash { file: std::path::PathBuf },
 }
 
 fn main() -> std::process::ExitCode {

@@ -3,6 +3,7 @@
 use super::Ctx;
 use crate::output::print;
 use consort_sdk::api::AgreementEntry;
+use std::collections::BTreeMap;
 
 #[derive(clap::Args)]
 pub struct AgreementsArgs {
@@ -33,8 +34,9 @@ fn table(rows: Vec<Vec<String>>) -> String {
         .join("\n")
 }
 
-/// One row per (agreement, party shown).
-fn rows(entries: &[AgreementEntry]) -> Vec<Vec<String>> {
+/// One row per (agreement, party shown). Parties whose key is in the keystore show by name.
+fn rows(entries: &[AgreementEntry], names: &BTreeMap<String, String>) -> Vec<Vec<String>> {
+    let who = |address: &str| names.get(address).cloned().unwrap_or_else(|| short(address));
     let mut rows =
         vec![["CONTRACT", "KIND", "TITLE", "STATUS", "PARTY", "ROLE", "SHARE", "OWED", "WITHDRAWN", "RECEIVED"]
             .map(String::from)
@@ -62,7 +64,7 @@ fn rows(entries: &[AgreementEntry]) -> Vec<Vec<String>> {
                 view.kind.clone(),
                 view.title.clone(),
                 view.status.clone(),
-                short(&p.address),
+                who(&p.address),
                 p.role.clone(),
                 p.share.clone(),
                 p.owed.to_string(),
@@ -87,9 +89,11 @@ pub async fn run(ctx: &Ctx, args: AgreementsArgs) -> anyhow::Result<()> {
         (Some(party), None) => ctx.client.agreements_of(&ctx.resolve_address(party)?).await?,
         (None, None) => ctx.client.agreements_page(None, None).await?.agreements,
     };
+    let names: BTreeMap<String, String> =
+        ctx.keystore.list().unwrap_or_default().into_iter().map(|k| (k.address.to_string(), k.name)).collect();
     print(ctx.json, &entries, || match entries.is_empty() {
         true => "no agreements".to_owned(),
-        false => table(rows(&entries)),
+        false => table(rows(&entries, &names)),
     });
     Ok(())
 }

@@ -39,6 +39,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Status => query::status(&ctx).await,
             Command::Block { height } => query::block(&ctx, height).await,
             Command::Tx { hash } => query::tx(&ctx, &hash).await,
+            Command::Hash { file } => hash_file(&ctx, &file),
         }
     })
+}
+
+fn hash_file(ctx: &Ctx, file: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let hash = consort_sdk::Hash::digest(&bytes);
+    let out = serde_json::json!({ "file": file, "bytes": bytes.len(), "hash": hash });
+    crate::output::print(ctx.json, &out, || hash.to_string());
+    Ok(())
 }

@@ -51,6 +51,23 @@ impl NodeState {
         Arc::new(self.store.clone())
     }
 
+    /// Runs a read-only contract query on the latest committed state, with the configured gas cap.
+    pub fn query_contract(
+        &self,
+        contract: &Address,
+        msg: &[u8],
+    ) -> Result<(serde_json::Value, u64), crate::contracts::QueryError> {
+        let head = self.head();
+        let env = consort_contract::Env {
+            chain_id: self.chain_id.clone(),
+            height: head.height,
+            time_ms: head.block_time_ms,
+            contract: contract.to_string(),
+        };
+        let gas = self.config.contracts.query_gas_max;
+        crate::contracts::query(&self.contracts, self.shared_state(), contract, msg, env, gas)
+    }
+
     pub fn account(&self, address: &Address) -> Result<Option<Account>, StoreError> {
         Overlay::new(self.shared_state()).account(address)
     }

@@ -3,7 +3,6 @@
 //! contract's `{"agreement": {…}}` query.
 
 use super::ApiError;
-use crate::contracts::query;
 use crate::contracts::records::{
     agreement_key, agreement_party_key, agreement_party_prefix, agreement_prefix, contract_key, trailing_address,
     ContractInfo,
@@ -39,15 +38,7 @@ fn entry(state: &NodeState, contract: Address, role: Option<String>, party: Opti
         _ => String::new(),
     };
     let msg = serde_json::json!({ "agreement": { "party": party.map(|p| p.to_string()) } }).to_string();
-    let head = state.head();
-    let env = consort_contract::Env {
-        chain_id: state.chain_id.clone(),
-        height: head.height,
-        time_ms: head.block_time_ms,
-        contract: contract.to_string(),
-    };
-    let gas = state.config.contracts.query_gas_max;
-    let answer = query(&state.contracts, state.shared_state(), &contract, msg.as_bytes(), env, gas);
+    let answer = state.query_contract(&contract, msg.as_bytes());
     let (view, error) = match answer.map_err(|e| e.to_string()).and_then(|(data, _)| {
         serde_json::from_value::<AgreementView>(data).map_err(|e| format!("not a standard agreement view: {e}"))
     }) {

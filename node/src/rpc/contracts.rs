@@ -2,7 +2,7 @@
 
 use super::ApiError;
 use crate::contracts::records::{code_info_key, contract_key, CodeInfo, ContractInfo};
-use crate::contracts::{query, CallError, QueryError};
+use crate::contracts::{CallError, QueryError};
 use crate::exec::Overlay;
 use crate::node::NodeState;
 use axum::body::Bytes;
@@ -63,16 +63,7 @@ pub async fn run_query(
     if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
         return Err(ApiError::bad_request("malformed_json", "the request body must be the query message as JSON"));
     }
-    let task = tokio::task::spawn_blocking(move || {
-        let head = state.head();
-        let env = consort_contract::Env {
-            chain_id: state.chain_id.clone(),
-            height: head.height,
-            time_ms: head.block_time_ms,
-            contract: address.to_string(),
-        };
-        query(&state.contracts, state.shared_state(), &address, &body, env, state.config.contracts.query_gas_max)
-    });
+    let task = tokio::task::spawn_blocking(move || state.query_contract(&address, &body));
     let (data, gas_used) = task.await.map_err(ApiError::internal)?.map_err(|e| match e {
         QueryError::UnknownContract(a) => ApiError::not_found(format!("no contract at {a}")),
         QueryError::TooLarge { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "msg_too_large", e.to_string()),

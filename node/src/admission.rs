@@ -40,7 +40,7 @@ pub fn admit(state: &NodeState, bytes: &[u8]) -> Result<Hash, AdmissionError> {
         return Err(AdmissionError::TooLarge { len: bytes.len(), limit });
     }
     let tx: SignedTx = decode(bytes, limit).map_err(AdmissionError::Malformed)?;
-    check_stateless(&tx, &state.chain_id, state.contracts.limits())?;
+    check_stateless(&tx, &state.chain_id, &state.contracts.limits())?;
     let hash = tx.hash();
     let sender = tx.sender();
     // Hold the pool while reading the account so a concurrent commit-and-prune cannot slip between.

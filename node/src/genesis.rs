@@ -3,6 +3,9 @@
 use crate::contracts::records::deployer_key;
 use crate::contracts::ContractLimits;
 use crate::exec::{account_key, app_hash, Account, StateWrites};
+use crate::governance::records::{
+    admin_key, member_key, ChainLimits, GovParams, Member, ValidatorRecord, LIMITS_KEY, PARAMS_KEY, VALIDATORS_KEY,
+};
 use borsh::BorshSerialize;
 use consort_sdk::encoding::encode;
 use consort_sdk::{u128_string, Address, Hash, PublicKey, CHAIN_ID_BYTES_MAX};
@@ -26,6 +29,28 @@ pub struct Genesis {
     /// Contract limits every node applies.
     #[serde(default)]
     pub contracts: ContractLimits,
+    /// Member organisations: admin keys (who may propose and approve) and node peer ids (who may connect).
+    /// Left empty, each validator is a member of its own name with no admin keys.
+    #[serde(default)]
+    pub members: Vec<Member>,
+    #[serde(default)]
+    pub governance: GovParams,
+    #[serde(default)]
+    pub blocks: BlockLimits,
+}
+
+/// Block limits every node enforces; governance may change them later.
+#[derive(Clone, Debug, Serialize, Deserialize, BorshSerialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlockLimits {
+    pub txs_max: u64,
+    pub bytes_max: u64,
+}
+
+impl Default for BlockLimits {
+    fn default() -> Self {
+        BlockLimits { txs_max: 5_000, bytes_max: 4 * 1024 * 1024 }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, BorshSerialize)]
@@ -119,11 +144,66 @@ impl Genesis {
                 None => return bad("total supply overflows u128".into()),
             };
         }
+        let members = self.effective_members();
+        let mut names = BTreeSet::new();
+        let mut admins = BTreeSet::new();
+        for m in &members {
+            if !names.insert(m.name.as_str()) {
+                return bad(format!("member {:?} is listed twice", m.name));
+            }
+            if let Some(a) = m.admins.iter().find(|a| !admins.insert(**a)) {
+                return bad(format!("admin key {a} is listed for two members"));
+            }
+            if let Some(p) = m.peer_ids.iter().find(|p| p.parse::<libp2p::PeerId>().is_err()) {
+                return bad(format!("member {:?} has an invalid peer id {p:?}", m.name));
+            }
+        }
+        if let Some(v) = self.validators.iter().find(|v| !names.contains(v.name.as_str())) {
+            return bad(format!("validator {:?} does not belong to a member of that name", v.name));
+        }
+        self.governance.validate().map_err(GenesisError::Invalid)?;
+        if self.blocks.txs_max == 0 || self.blocks.bytes_max == 0 {
+            return bad("block limits must be greater than zero".into());
+        }
         let mut deployers = BTreeSet::new();
         if let Some(d) = self.deployers.iter().find(|d| !deployers.insert(**d)) {
             return bad(format!("deployer {d} is listed twice"));
         }
         self.contracts.validate().map_err(GenesisError::Invalid)
+    }
+
+    /// The members as genesis lists them, or one per validator when it lists none.
+    pub fn effective_members(&self) -> Vec<Member> {
+        if !self.members.is_empty() {
+            return self.members.clone();
+        }
+        let mut members: Vec<Member> = Vec::new();
+        for v in &self.validators {
+            match members.iter_mut().find(|m| m.name == v.name) {
+                Some(m) => m.peer_ids.push(v.peer_id.clone()),
+                None => {
+                    members.push(Member { name: v.name.clone(), admins: Vec::new(), peer_ids: vec![v.peer_id.clone()] })
+                }
+            }
+        }
+        members
+    }
+
+    /// Every peer id allowed to connect at genesis: the members' nodes and the validators'.
+    pub fn peer_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.effective_members().into_iter().flat_map(|m| m.peer_ids).collect();
+        ids.extend(self.validators.iter().map(|v| v.peer_id.clone()));
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    pub fn limits(&self) -> ChainLimits {
+        ChainLimits {
+            block_txs_max: self.blocks.txs_max,
+            block_bytes_max: self.blocks.bytes_max,
+            contracts: self.contracts.clone(),
+        }
     }
 
     /// Identifies this genesis: nodes refuse to reopen a database made from a different one.
@@ -138,6 +218,20 @@ impl Genesis {
             .map(|a| (account_key(&a.address), Some(encode(&Account { balance: a.balance, nonce: 0 }))))
             .chain(self.deployers.iter().map(|d| (deployer_key(d), Some(Vec::new()))))
             .collect();
+        for m in self.effective_members() {
+            for admin in &m.admins {
+                writes.push((admin_key(admin), Some(m.name.as_bytes().to_vec())));
+            }
+            writes.push((member_key(&m.name), Some(encode(&m))));
+        }
+        let set: Vec<ValidatorRecord> = self
+            .validators
+            .iter()
+            .map(|v| ValidatorRecord { member: v.name.clone(), public_key: v.public_key, power: v.power })
+            .collect();
+        writes.push((VALIDATORS_KEY.to_vec(), Some(encode(&set))));
+        writes.push((PARAMS_KEY.to_vec(), Some(encode(&self.governance))));
+        writes.push((LIMITS_KEY.to_vec(), Some(encode(&self.limits()))));
         writes.sort();
         writes
     }

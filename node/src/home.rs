@@ -3,6 +3,8 @@
 
 use crate::config::NodeConfig;
 use crate::genesis::{Genesis, GenesisAccount, GenesisValidator};
+use crate::governance::records::Member;
+use crate::governance::MEMBER_KEYS_MAX;
 use anyhow::{bail, Context};
 use consort_sdk::{KeyFile, Keypair, Keystore};
 use std::net::SocketAddr;
@@ -48,7 +50,7 @@ impl Home {
     }
 
     /// Creates a home for a one-validator chain whose genesis funds `accounts`. They belong to the one
-    /// member organisation, so they also hold the deploy role.
+    /// member organisation, so they hold the deploy role and (the first 16) its admin keys.
     pub fn init(
         &self,
         chain_id: &str,
@@ -68,8 +70,15 @@ impl Home {
                 peer_id: peer_id_of(&node_key).to_string(),
             }],
             deployers: accounts.iter().map(|a| a.address).collect(),
+            members: vec![Member {
+                name: "validator0".into(),
+                admins: accounts.iter().take(MEMBER_KEYS_MAX).map(|a| a.address).collect(),
+                peer_ids: vec![peer_id_of(&node_key).to_string()],
+            }],
             accounts,
             contracts: Default::default(),
+            governance: Default::default(),
+            blocks: Default::default(),
         };
         self.write(&genesis, &validator, &node_key, rpc_listen, p2p_listen, &[])
     }

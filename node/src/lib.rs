@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod dev_chain;
 pub mod exec;
 pub mod genesis;
+pub mod governance;
 pub mod home;
 pub mod host;
 pub mod mempool;

@@ -8,6 +8,8 @@ use crate::consensus::{Core, TimeoutParams, Validator, ValidatorSet};
 use crate::contracts::ContractEngine;
 use crate::exec::{execute_block, Account, Overlay, SharedState};
 use crate::genesis::Genesis;
+use crate::governance;
+use crate::governance::records::{member_prefix, ChainLimits, ValidatorRecord, LIMITS_KEY, VALIDATORS_KEY};
 use crate::host::HostEvent;
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
@@ -29,7 +31,10 @@ pub struct NodeState {
     pub contracts: ContractEngine,
     pub mempool: Mutex<Mempool>,
     pub metrics: Metrics,
-    pub validators: ValidatorSet,
+    /// The validator set for the height in progress; shared with the gossip checks.
+    pub validator_set: Arc<RwLock<ValidatorSet>>,
+    /// Governed limits for the height in progress.
+    limits: RwLock<ChainLimits>,
     pub validator_address: Address,
     /// Wakes the host loop (a tx entered the mempool, or shut down).
     pub host_events: SyncSender<HostEvent>,
@@ -42,6 +47,51 @@ pub struct NodeState {
 }
 
 impl NodeState {
+    pub fn validators(&self) -> ValidatorSet {
+        self.validator_set.read().expect("validator set lock poisoned").clone()
+    }
+
+    pub fn limits(&self) -> ChainLimits {
+        self.limits.read().expect("limits lock poisoned").clone()
+    }
+
+    /// Peer ids allowed to connect: every member's nodes, read from committed state.
+    pub fn allowed_peers(&self) -> Result<Vec<libp2p::PeerId>, StoreError> {
+        let overlay = Overlay::new(self.shared_state());
+        let mut peers: Vec<libp2p::PeerId> = governance::members(&overlay)?
+            .iter()
+            .flat_map(|m| m.peer_ids.iter().filter_map(|p| p.parse().ok()))
+            .collect();
+        peers.sort();
+        peers.dedup();
+        Ok(peers)
+    }
+
+    /// Re-reads what governance may have changed in the block just committed: the validator set and the
+    /// limits (both apply from the next height), and the peer allow-list (at once).
+    fn apply_governance(&self, writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<(), StoreError> {
+        let touched = |key: &[u8]| writes.iter().any(|(k, _)| k == key);
+        let overlay = Overlay::new(self.shared_state());
+        if touched(VALIDATORS_KEY) {
+            let set = validator_set_of(&governance::validators(&overlay)?);
+            tracing::info!(validators = set.len(), power = set.total_power(), "validator set changed");
+            *self.validator_set.write().expect("validator set lock poisoned") = set;
+        }
+        if touched(LIMITS_KEY) {
+            if let Some(limits) = governance::governed_limits(&overlay)? {
+                self.contracts.set_limits(limits.contracts.clone());
+                *self.limits.write().expect("limits lock poisoned") = limits;
+            }
+        }
+        if writes.iter().any(|(k, _)| k.starts_with(member_prefix())) {
+            let peers = self.allowed_peers()?;
+            if let Some(net) = self.tx_gossip.get() {
+                let _ = net.try_send(NetCommand::SetAllowedPeers(peers));
+            }
+        }
+        Ok(())
+    }
+
     pub fn head(&self) -> ChainHead {
         self.head.read().expect("head lock poisoned").clone()
     }
@@ -84,8 +134,8 @@ impl NodeState {
         }
     }
 
-    /// A consensus core for `height` with this node as validator `me`.
-    pub fn new_core(&self, height: u64, me: usize) -> Core {
+    /// A consensus core for `height`, with this node as validator `me` (or following when `None`).
+    pub fn new_core(&self, height: u64, me: Option<usize>) -> Core {
         let c = &self.config.consensus;
         let timeouts = TimeoutParams {
             propose_ms: c.timeout_propose_ms,
@@ -93,7 +143,7 @@ impl NodeState {
             precommit_ms: c.timeout_precommit_ms,
             delta_ms: c.timeout_delta_ms,
         };
-        Core::new(&self.chain_id, height, self.validators.clone(), Some(me), timeouts)
+        Core::new(&self.chain_id, height, self.validators(), me, timeouts)
     }
 }
 
@@ -105,21 +155,6 @@ pub fn open_state(
     data_dir: &std::path::Path,
     me: &Keypair,
 ) -> anyhow::Result<(NodeState, Receiver<HostEvent>)> {
-    let validators = ValidatorSet::new(
-        genesis
-            .validators
-            .iter()
-            .map(|v| Validator {
-                name: v.name.clone(),
-                public_key: v.public_key,
-                address: Address::from_public_key(&v.public_key),
-                power: v.power,
-            })
-            .collect(),
-    );
-    if validators.get(&me.public()).is_none() {
-        bail!("this node's validator key {} is not a validator in genesis", me.public());
-    }
     let store = Store::open(data_dir).with_context(|| {
         format!("cannot open the database at {} (is another consort-node using this home?)", data_dir.display())
     })?;
@@ -146,7 +181,15 @@ pub fn open_state(
     metrics.height.set(head.height as i64);
     let (events, _) = broadcast::channel(config.rpc.events_buffer_max);
     let (host_events, inbox) = std::sync::mpsc::sync_channel(crate::host::HOST_INBOX_MAX);
-    let contracts = ContractEngine::new(&genesis.contracts, config.contracts.module_cache_max)?;
+    // Validators, limits and members are state: genesis wrote them, governance may have changed them.
+    let overlay = Overlay::new(Arc::new(store.clone()));
+    let validators = validator_set_of(&governance::validators(&overlay)?);
+    let limits = governance::governed_limits(&overlay)?.unwrap_or_else(|| genesis.limits());
+    if validators.get(&me.public()).is_none() {
+        tracing::info!("this node's validator key is not in the validator set: following the chain without voting");
+    }
+    let contracts =
+        ContractEngine::new(&limits.contracts, genesis.contracts.stack_bytes_max, config.contracts.module_cache_max)?;
     if config.mempool.tx_bytes_max < genesis.contracts.code_bytes_max as usize {
         tracing::warn!(
             "mempool.tx_bytes_max ({}) is below genesis contracts.code_bytes_max ({}): large modules cannot be submitted here",
@@ -161,7 +204,8 @@ pub fn open_state(
         config,
         store,
         metrics,
-        validators,
+        validator_set: Arc::new(RwLock::new(validators)),
+        limits: RwLock::new(limits),
         validator_address: me.address(),
         host_events,
         events,
@@ -177,8 +221,11 @@ pub fn build_block(state: &NodeState, proposer: &Address, now_ms: u64) -> Result
     let head = state.head();
     let txs = {
         let pool = state.mempool.lock().expect("mempool lock poisoned");
-        let limits = &state.config.consensus;
-        pool.reap(limits.block_txs_max, limits.block_bytes_max, |sender| state.next_nonce(sender))
+        // This node's own preference, within what the chain allows.
+        let (local, chain) = (&state.config.consensus, state.limits());
+        let txs_max = local.block_txs_max.min(chain.block_txs_max as usize);
+        let bytes_max = local.block_bytes_max.min(chain.block_bytes_max as usize);
+        pool.reap(txs_max, bytes_max, |sender| state.next_nonce(sender))
     };
     Ok(Block {
         header: BlockHeader {
@@ -197,9 +244,10 @@ pub fn build_block(state: &NodeState, proposer: &Address, now_ms: u64) -> Result
 /// Checks, executes and durably stores a decided block, then updates head, mempool, metrics and events.
 pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyhow::Result<ChainHead> {
     let head = state.head();
-    check_block(block, &head, &state.chain_id, &state.validators, state.config.consensus.block_txs_max)?;
+    let validators = state.validators();
+    check_block(block, &head, &state.chain_id, &validators, state.limits().block_txs_max as usize)?;
     let block_hash = block.hash();
-    state.validators.verify_commit(&state.chain_id, block.header.height, &block_hash, commit)?;
+    validators.verify_commit(&state.chain_id, block.header.height, &block_hash, commit)?;
     let executed = execute_block(&state.contracts, state.shared_state(), block, &state.chain_id, &head.app_hash)?;
     let new_head = ChainHead {
         height: block.header.height,
@@ -214,6 +262,7 @@ pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyh
         state_writes: &executed.state_writes,
         head: new_head.clone(),
     })?;
+    state.apply_governance(&executed.state_writes)?;
     *state.head.write().expect("head lock poisoned") = new_head.clone();
     {
         let mut pool = state.mempool.lock().expect("mempool lock poisoned");
@@ -234,4 +283,19 @@ pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyh
         tx_hashes: executed.receipts.iter().map(|r| r.tx_hash).collect(),
     });
     Ok(new_head)
+}
+
+/// The consensus view of the governed validator records.
+pub fn validator_set_of(records: &[ValidatorRecord]) -> ValidatorSet {
+    ValidatorSet::new(
+        records
+            .iter()
+            .map(|v| Validator {
+                name: v.member.clone(),
+                public_key: v.public_key,
+                address: Address::from_public_key(&v.public_key),
+                power: v.power,
+            })
+            .collect(),
+    )
 }

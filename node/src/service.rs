@@ -1,7 +1,6 @@
 //! Starting and stopping a node: load the home, open storage, serve the RPC, run the host loop, and on
 //! Ctrl-C or SIGTERM stop taking requests, finish the block in progress and close the database.
 
-use crate::genesis::Genesis;
 use crate::home::Home;
 use crate::host::{Host, HostEvent, SYNC_BATCH_MAX};
 use crate::network::{GossipCheck, NetCommand, NetEvent, NetworkConfig, SYNC_RESPONSE_BYTES_MAX};
@@ -27,7 +26,7 @@ pub async fn run(
     let listen = config.rpc.listen;
     let (state, inbox) = open_state(config, &genesis, &home.data_dir(), &validator_key)?;
     let state = Arc::new(state);
-    let net = start_network(&state, &genesis, &node_key)?;
+    let net = start_network(&state, &node_key)?;
     let host = Host::new(state.clone(), validator_key, inbox, Some(net))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -80,12 +79,9 @@ async fn shutdown_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the libp2p network: members from genesis, peers from config. Returns the command channel.
-fn start_network(
-    state: &Arc<NodeState>,
-    genesis: &Genesis,
-    node_key: &Keypair,
-) -> anyhow::Result<tokio::sync::mpsc::Sender<NetCommand>> {
+/// Starts the libp2p network: members' peers from state, peers to dial from config. Returns the command
+/// channel.
+fn start_network(state: &Arc<NodeState>, node_key: &Keypair) -> anyhow::Result<tokio::sync::mpsc::Sender<NetCommand>> {
     let p2p = &state.config.p2p;
     let listen = p2p.listen.parse().with_context(|| format!("p2p.listen {:?} is not a multiaddr", p2p.listen))?;
     let peers = p2p
@@ -93,7 +89,7 @@ fn start_network(
         .iter()
         .map(|p| p.parse().with_context(|| format!("p2p.peers entry {p:?} is not a multiaddr")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let members = genesis.validators.iter().map(|v| v.peer_id.parse()).collect::<Result<Vec<_>, _>>()?;
+    let members = state.allowed_peers()?;
     let config = NetworkConfig {
         chain_id: state.chain_id.clone(),
         listen,
@@ -103,7 +99,7 @@ fn start_network(
     };
     let check = GossipCheck {
         chain_id: state.chain_id.clone(),
-        validators: state.validators.clone(),
+        validators: state.validator_set.clone(),
         height: state.height_in_progress.clone(),
         message_bytes_max: p2p.message_bytes_max,
     };

@@ -3,6 +3,7 @@
 
 use crate::dev_chain::{DEV_ACCOUNTS, DEV_BALANCE};
 use crate::genesis::{Genesis, GenesisAccount, GenesisValidator};
+use crate::governance::records::Member;
 use crate::home::{peer_id_of, Home};
 use anyhow::{bail, Context};
 use consort_sdk::{Keypair, Keystore};
@@ -57,10 +58,20 @@ pub fn generate(out: &Path, validators: usize, base_port: u16) -> anyhow::Result
                 peer_id: peer_id_of(&node_keys[i]).to_string(),
             })
             .collect(),
-        // The dev accounts stand for the member organisations: they may deploy contracts.
+        // The dev accounts stand for the member organisations: they may deploy contracts, and dev<i> is
+        // the admin key of node<i>'s organisation.
         deployers: accounts.iter().map(|a| a.address).collect(),
+        members: (0..validators)
+            .map(|i| Member {
+                name: format!("node{i}"),
+                admins: accounts.get(i).map(|a| a.address).into_iter().collect(),
+                peer_ids: vec![peer_id_of(&node_keys[i]).to_string()],
+            })
+            .collect(),
         accounts,
         contracts: Default::default(),
+        governance: Default::default(),
+        blocks: Default::default(),
     };
     let mut nodes = Vec::new();
     for i in 0..validators {

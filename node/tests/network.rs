@@ -33,7 +33,7 @@ fn start(seed: u8, members: &[PeerId], dial: Vec<Multiaddr>, set: &ValidatorSet)
     let metrics = NetworkMetrics::default();
     let check = GossipCheck {
         chain_id: "net-test".into(),
-        validators: set.clone(),
+        validators: Arc::new(std::sync::RwLock::new(set.clone())),
         height: Arc::new(AtomicU64::new(1)),
         message_bytes_max: 1 << 20,
     };

@@ -7,7 +7,7 @@ use crate::storage::StoreError;
 use consort_contract::abi;
 use consort_sdk::Hash;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use wasmtime::{Config, Engine, ExternType, InstancePre, Linker, Module, ValType};
 
 /// Why a module was refused at StoreCode.
@@ -36,13 +36,14 @@ struct ModuleCache {
 pub struct ContractEngine {
     engine: Engine,
     linker: Linker<CallState>,
-    limits: ContractLimits,
+    /// Governance may change them between blocks.
+    limits: RwLock<ContractLimits>,
     cache: Mutex<ModuleCache>,
 }
 
 /// The deterministic configuration DESIGN §7 asks for: fuel metering, canonical NaNs, and no proposal
 /// whose results could differ between machines (threads, SIMD, relaxed SIMD, memory64, multi-memory).
-fn config(limits: &ContractLimits) -> Config {
+fn config(stack_bytes_max: u32) -> Config {
     let mut c = Config::new();
     c.consume_fuel(true)
         .cranelift_nan_canonicalization(true)
@@ -55,7 +56,7 @@ fn config(limits: &ContractLimits) -> Config {
         .wasm_wide_arithmetic(false)
         .wasm_custom_page_sizes(false)
         .wasm_backtrace_max_frames(None)
-        .max_wasm_stack(limits.stack_bytes_max as usize);
+        .max_wasm_stack(stack_bytes_max as usize);
     c
 }
 
@@ -72,19 +73,26 @@ fn returns(results: impl ExactSizeIterator<Item = ValType>, i64_result: bool) ->
 }
 
 impl ContractEngine {
-    pub fn new(limits: &ContractLimits, cache_max: usize) -> anyhow::Result<ContractEngine> {
-        let engine = Engine::new(&config(limits)).map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e}"))?;
+    /// `stack_bytes_max` is fixed for the engine's life (genesis); the other limits may change.
+    pub fn new(limits: &ContractLimits, stack_bytes_max: u32, cache_max: usize) -> anyhow::Result<ContractEngine> {
+        let engine =
+            Engine::new(&config(stack_bytes_max)).map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e}"))?;
         let linker = host_api::linker(&engine).map_err(|e| anyhow::anyhow!("cannot link the host API: {e}"))?;
         let cache = Mutex::new(ModuleCache { entries: HashMap::new(), tick: 0, max: cache_max.max(1) });
-        Ok(ContractEngine { engine, linker, limits: limits.clone(), cache })
+        Ok(ContractEngine { engine, linker, limits: RwLock::new(limits.clone()), cache })
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
-    pub fn limits(&self) -> &ContractLimits {
-        &self.limits
+    pub fn limits(&self) -> ContractLimits {
+        self.limits.read().expect("limits lock poisoned").clone()
+    }
+
+    /// New limits from the next block on. Cached modules stay valid: they passed the rules of their time.
+    pub fn set_limits(&self, limits: ContractLimits) {
+        *self.limits.write().expect("limits lock poisoned") = limits;
     }
 
     /// A module from the cache, or `None` if it has not been prepared on this node yet.
@@ -104,13 +112,14 @@ impl ContractEngine {
         if let Some(pre) = self.cached(code_hash) {
             return Ok(pre);
         }
-        let max = self.limits.code_bytes_max;
+        let limits = self.limits();
+        let max = limits.code_bytes_max;
         if code.len() > max as usize {
             return Err(CodeError::TooLarge { len: code.len(), max });
         }
         let module = Module::from_binary(&self.engine, code).map_err(|e| CodeError::Invalid(format!("{e:#}")))?;
         self.check_imports(&module)?;
-        self.check_exports(&module)?;
+        self.check_exports(&module, &limits)?;
         let pre = self.linker.instantiate_pre(&module).map_err(|e| CodeError::Invalid(format!("{e:#}")))?;
         let mut cache = self.cache.lock().expect("module cache lock poisoned");
         if cache.entries.len() >= cache.max {
@@ -158,7 +167,7 @@ impl ContractEngine {
         Ok(())
     }
 
-    fn check_exports(&self, module: &Module) -> Result<(), CodeError> {
+    fn check_exports(&self, module: &Module, limits: &ContractLimits) -> Result<(), CodeError> {
         let func = |name: &str, params: usize, i64_result: bool| match module.get_export(name) {
             Some(ExternType::Func(f)) if all_i32(f.params(), params) && returns(f.results(), i64_result) => Ok(()),
             _ => Err(CodeError::MissingExport(format!(
@@ -186,13 +195,13 @@ impl ContractEngine {
             return Err(CodeError::MissingExport("memory `memory`".into()));
         };
         let asked = memory.minimum().saturating_mul(64 * 1024);
-        let max = u64::from(self.limits.memory_bytes_max);
+        let max = u64::from(limits.memory_bytes_max);
         if asked > max {
             return Err(CodeError::OverLimit { what: "initial memory (bytes)", asked, max });
         }
         for ty in module.exports().map(|e| e.ty()).chain(module.imports().map(|i| i.ty())) {
             if let ExternType::Table(t) = ty {
-                let max = u64::from(self.limits.table_elements_max);
+                let max = u64::from(limits.table_elements_max);
                 if t.minimum() > max {
                     return Err(CodeError::OverLimit { what: "table elements", asked: t.minimum(), max });
                 }

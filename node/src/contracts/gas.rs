@@ -11,6 +11,8 @@ pub const CALL_BASE_GAS: u64 = 50_000;
 pub const MSG_BYTE_GAS: u64 = 2;
 /// UpdateAdmin: one record rewritten.
 pub const UPDATE_ADMIN_GAS: u64 = 5_000;
+/// A governance proposal or approval (it may execute the proposal).
+pub const GOVERN_GAS: u64 = 10_000;
 /// Every host call, on top of its byte prices.
 pub const HOST_CALL_GAS: u64 = 200;
 /// Per byte read from storage (key and value) or copied between host and module.

@@ -1,9 +1,9 @@
-use borsh::BorshSerialize;
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// Contract limits every node must apply identically, so they live in genesis (`"contracts": {…}`; any
 /// field left out takes its default).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContractLimits {
     /// Largest wasm module StoreCode accepts.

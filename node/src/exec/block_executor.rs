@@ -23,7 +23,13 @@ pub fn execute_block(
     prev_app_hash: &Hash,
 ) -> Result<Executed, StoreError> {
     let mut overlay = Overlay::new(state);
-    let env = BlockEnv { chain_id, height: block.header.height, time_ms: block.header.time_ms, engine };
+    let env = BlockEnv {
+        chain_id,
+        height: block.header.height,
+        time_ms: block.header.time_ms,
+        engine,
+        limits: engine.limits(),
+    };
     let mut receipts = Vec::with_capacity(block.txs.len());
     for (index, tx) in block.txs.iter().enumerate() {
         let (result, gas_used) = apply_tx(&mut overlay, &env, tx)?;
@@ -68,7 +74,7 @@ fn apply_tx(
     }
     from.nonce += 1;
     state.set_account(&sender, &from);
-    if let Err(rejection) = check_well_formed(tx, env.engine.limits()) {
+    if let Err(rejection) = check_well_formed(tx, &env.limits) {
         return Ok((Err(rejection), base_gas));
     }
     let checkpoint = state.checkpoint();
@@ -96,6 +102,10 @@ fn apply_tx(
             contract_actions::migrate(state, env, &sender, contract, code_hash, msg, call_gas)?
         }
         Action::UpdateAdmin { contract, admin } => contract_actions::update_admin(state, &sender, contract, *admin)?,
+        Action::Govern(action) => (
+            crate::governance::govern(state, env.height, &sender, action)?.map(|events| Effects { events, data: None }),
+            0,
+        ),
     };
     match result {
         Ok(_) => state.commit(checkpoint),
@@ -119,7 +129,10 @@ mod tests {
 
     fn test_engine() -> &'static ContractEngine {
         static ENGINE: OnceLock<ContractEngine> = OnceLock::new();
-        ENGINE.get_or_init(|| ContractEngine::new(&Default::default(), 4).unwrap())
+        ENGINE.get_or_init(|| {
+            let limits = crate::contracts::ContractLimits::default();
+            ContractEngine::new(&limits, limits.stack_bytes_max, 4).unwrap()
+        })
     }
 
     fn state_with(accounts: &[(Address, u128)]) -> BTreeMap<Vec<u8>, Vec<u8>> {

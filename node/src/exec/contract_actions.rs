@@ -22,6 +22,8 @@ pub struct BlockEnv<'a> {
     pub height: u64,
     pub time_ms: u64,
     pub engine: &'a ContractEngine,
+    /// The contract limits in force for this block.
+    pub limits: crate::contracts::ContractLimits,
 }
 
 /// What a successful action leaves in its receipt.

@@ -1,7 +1,7 @@
 //! The rules a tx must pass: checked when it enters the mempool and again when it executes.
 
 use super::Account;
-use crate::contracts::gas::{CALL_BASE_GAS, CODE_BYTE_GAS, MSG_BYTE_GAS, TX_BASE_GAS, UPDATE_ADMIN_GAS};
+use crate::contracts::gas::{CALL_BASE_GAS, CODE_BYTE_GAS, GOVERN_GAS, MSG_BYTE_GAS, TX_BASE_GAS, UPDATE_ADMIN_GAS};
 use crate::contracts::{CallError, CodeError, ContractLimits};
 use consort_sdk::{Action, Address, Hash, SignedTx, CHAIN_ID_BYTES_MAX};
 
@@ -48,6 +48,18 @@ pub enum TxRejection {
     MsgNotJson(String),
     #[error(transparent)]
     Call(#[from] CallError),
+    #[error("{0} is not an admin key of any member organisation")]
+    NotMember(String),
+    #[error("proposal refused: {0}")]
+    BadProposal(String),
+    #[error("no proposal {0}")]
+    UnknownProposal(u64),
+    #[error("proposal {0} is no longer open")]
+    ProposalClosed(u64),
+    #[error("proposal {id} expired at height {deadline}")]
+    ProposalExpired { id: u64, deadline: u64 },
+    #[error("member {member} already approved proposal {id}")]
+    AlreadyApproved { id: u64, member: String },
 }
 
 impl TxRejection {
@@ -72,6 +84,12 @@ impl TxRejection {
             TxRejection::TooLarge { .. } => "too_large",
             TxRejection::MsgNotJson(_) => "msg_not_json",
             TxRejection::Call(e) => e.code(),
+            TxRejection::NotMember(_) => "not_member",
+            TxRejection::BadProposal(_) => "bad_proposal",
+            TxRejection::UnknownProposal(_) => "unknown_proposal",
+            TxRejection::ProposalClosed(_) => "proposal_closed",
+            TxRejection::ProposalExpired { .. } => "proposal_expired",
+            TxRejection::AlreadyApproved { .. } => "already_approved",
         }
     }
 }
@@ -84,6 +102,7 @@ pub fn gas_cost(action: &Action) -> u64 {
         Action::StoreCode { code } => TX_BASE_GAS.saturating_add(CODE_BYTE_GAS.saturating_mul(code.len() as u64)),
         Action::Instantiate { msg, .. } | Action::Execute { msg, .. } | Action::Migrate { msg, .. } => call(msg),
         Action::UpdateAdmin { .. } => TX_BASE_GAS + UPDATE_ADMIN_GAS,
+        Action::Govern(_) => TX_BASE_GAS + GOVERN_GAS,
     }
 }
 
@@ -92,7 +111,7 @@ pub fn spend(action: &Action) -> u128 {
     match action {
         Action::Transfer { amount, .. } => *amount,
         Action::Instantiate { funds, .. } | Action::Execute { funds, .. } => *funds,
-        Action::StoreCode { .. } | Action::Migrate { .. } | Action::UpdateAdmin { .. } => 0,
+        Action::StoreCode { .. } | Action::Migrate { .. } | Action::UpdateAdmin { .. } | Action::Govern(_) => 0,
     }
 }
 
@@ -129,7 +148,7 @@ pub fn check_well_formed(tx: &SignedTx, limits: &ContractLimits) -> Result<(), T
     }
     match &tx.tx.action {
         Action::Transfer { amount: 0, .. } => Err(TxRejection::ZeroAmount),
-        Action::Transfer { .. } | Action::UpdateAdmin { .. } => Ok(()),
+        Action::Transfer { .. } | Action::UpdateAdmin { .. } | Action::Govern(_) => Ok(()),
         Action::StoreCode { code } => check_size("code", code.len(), limits.code_bytes_max),
         Action::Instantiate { label, msg, .. } => {
             check_size("label", label.len(), limits.label_bytes_max)?;

@@ -57,7 +57,6 @@ pub enum HostEvent {
 pub struct Host {
     state: Arc<NodeState>,
     signer: Signer,
-    me: usize,
     core: Core,
     /// Blocks proposed at the current height, by hash.
     blocks: BTreeMap<Hash, Block>,
@@ -84,14 +83,12 @@ impl Host {
         inbox: Receiver<HostEvent>,
         net: Option<tokio::sync::mpsc::Sender<NetCommand>>,
     ) -> anyhow::Result<Host> {
-        let me = state.validators.index_of(&key.public()).context("this node's key is not a validator")?;
         let height = state.head().height + 1;
-        let core = state.new_core(height, me);
+        let core = state.new_core(height, state.validators().index_of(&key.public()));
         let signer = Signer::new(key, &state.store)?;
         Ok(Host {
             state,
             signer,
-            me,
             core,
             blocks: BTreeMap::new(),
             journal_seq: 0,
@@ -184,8 +181,8 @@ impl Host {
                     return Ok(());
                 }
                 let head = self.state.head();
-                let limits = self.state.config.consensus.block_txs_max;
-                let valid = check_block(&block, &head, &self.state.chain_id, &self.state.validators, limits).is_ok();
+                let limits = self.state.limits().block_txs_max as usize;
+                let valid = check_block(&block, &head, &self.state.chain_id, &self.state.validators(), limits).is_ok();
                 if !known {
                     // Journaled with the inputs: a replay after a crash must still be able to commit it.
                     self.journal(&WalRecord::Block((*block).clone()))?;
@@ -264,7 +261,9 @@ impl Host {
     /// Starts the height after the head: replays its journal if a previous run left one, else begins it.
     fn enter_height(&mut self) -> anyhow::Result<()> {
         let height = self.state.head().height + 1;
-        self.core = self.state.new_core(height, self.me);
+        // The set may have changed with the block just committed: whether we vote is decided per height.
+        let me = self.state.validators().index_of(&self.signer.key().public());
+        self.core = self.state.new_core(height, me);
         self.blocks.clear();
         self.timers.clear();
         self.pending_value = None;

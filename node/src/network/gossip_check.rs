@@ -5,7 +5,7 @@ use crate::consensus::ValidatorSet;
 use consort_sdk::encoding::decode;
 use consort_sdk::{ConsensusGossip, ConsensusMessage};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// How far above our height a message may be and still be relayed (and kept for later).
 pub const FUTURE_HEIGHTS_MAX: u64 = 2;
@@ -24,7 +24,8 @@ pub enum Verdict {
 
 pub struct GossipCheck {
     pub chain_id: String,
-    pub validators: ValidatorSet,
+    /// The current validator set, kept current by the node as governance changes it.
+    pub validators: Arc<RwLock<ValidatorSet>>,
     /// Height in progress, kept current by the host.
     pub height: Arc<AtomicU64>,
     pub message_bytes_max: usize,
@@ -42,17 +43,27 @@ impl GossipCheck {
         None
     }
 
+    /// A signer the current set does not know: forged for our height, but for a later height it may be a
+    /// validator that the block we have not committed yet adds, so it is only ignored.
+    fn unknown_signer(&self, height: u64) -> Verdict {
+        match height > self.height.load(Ordering::Relaxed) {
+            true => Verdict::Ignore("not a validator yet"),
+            false => Verdict::Reject("not a validator"),
+        }
+    }
+
     pub fn check(&self, bytes: &[u8]) -> Verdict {
         let Ok(ConsensusGossip { msg, .. }) = decode::<ConsensusGossip>(bytes, self.message_bytes_max) else {
             return Verdict::Reject("malformed");
         };
+        let validators = self.validators.read().expect("validator set lock poisoned").clone();
         match &msg {
             ConsensusMessage::Vote(v) => {
                 if v.vote.chain_id != self.chain_id {
                     return Verdict::Reject("wrong chain");
                 }
-                if self.validators.get(&v.validator).is_none() {
-                    return Verdict::Reject("not a validator");
+                if validators.get(&v.validator).is_none() {
+                    return self.unknown_signer(v.vote.height);
                 }
                 if let Some(verdict) = self.height_verdict(v.vote.height) {
                     return verdict;
@@ -66,8 +77,8 @@ impl GossipCheck {
                 if p.chain_id != self.chain_id {
                     return Verdict::Reject("wrong chain");
                 }
-                if self.validators.get(&proposal.proposer).is_none() {
-                    return Verdict::Reject("not a validator");
+                if validators.get(&proposal.proposer).is_none() {
+                    return self.unknown_signer(p.height);
                 }
                 if let Some(verdict) = self.height_verdict(p.height) {
                     return verdict;
@@ -75,7 +86,7 @@ impl GossipCheck {
                 if block.hash() != p.block_hash || block.header.height != p.height {
                     return Verdict::Reject("block does not match proposal");
                 }
-                if polka.len() > 2 * self.validators.len() {
+                if polka.len() > 2 * validators.len() {
                     return Verdict::Reject("oversized polka");
                 }
                 if proposal.verify_signature().is_err() {
@@ -85,7 +96,7 @@ impl GossipCheck {
                     v.vote.height == p.height
                         && Some(v.vote.round) == p.pol_round
                         && v.vote.block_hash == Some(p.block_hash)
-                        && self.validators.get(&v.validator).is_some()
+                        && validators.get(&v.validator).is_some()
                         && v.verify_signature().is_ok()
                 });
                 if !polka_ok {

@@ -64,7 +64,12 @@ pub enum NetEvent {
 pub enum NetCommand {
     PublishConsensus(ConsensusMessage),
     PublishTx(Vec<u8>),
-    RequestSync { peer: PeerId, request: SyncRequest },
+    RequestSync {
+        peer: PeerId,
+        request: SyncRequest,
+    },
+    /// The members' nodes changed: allow exactly these peers, and drop connections to any other.
+    SetAllowedPeers(Vec<PeerId>),
 }
 
 pub struct NetworkHandle {
@@ -117,7 +122,8 @@ pub fn spawn(
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
         .build();
 
-    for member in &config.members {
+    let mut allowed: std::collections::BTreeSet<PeerId> = config.members.iter().copied().collect();
+    for member in &allowed {
         swarm.behaviour_mut().allow.allow_peer(*member);
     }
     let consensus_topic = gossipsub::IdentTopic::new(format!("consort/{}/consensus", config.chain_id));
@@ -135,6 +141,20 @@ pub fn spawn(
             tokio::select! {
                 command = inbox.recv() => {
                     let Some(command) = command else { break };
+                    if let NetCommand::SetAllowedPeers(peers) = command {
+                        let now: std::collections::BTreeSet<PeerId> = peers.into_iter().collect();
+                        for gone in allowed.difference(&now) {
+                            swarm.behaviour_mut().allow.disallow_peer(*gone);
+                            let _ = swarm.disconnect_peer_id(*gone);
+                            tracing::info!(peer = %gone, "peer no longer a member: disconnected");
+                        }
+                        for new in now.difference(&allowed) {
+                            swarm.behaviour_mut().allow.allow_peer(*new);
+                            tracing::info!(peer = %new, "new member peer allowed");
+                        }
+                        allowed = now;
+                        continue;
+                    }
                     let behaviour = swarm.behaviour_mut();
                     // Publishing with no peer yet, or a duplicate, is not an error: gossip is best effort
                     // and the host re-sends its messages until the height is decided.
@@ -146,6 +166,7 @@ pub fn spawn(
                         }
                         NetCommand::PublishTx(bytes) => { let _ = behaviour.gossipsub.publish(tx_topic.clone(), bytes); }
                         NetCommand::RequestSync { peer, request } => { behaviour.sync.send_request(&peer, request); }
+                        NetCommand::SetAllowedPeers(_) => {}
                     }
                 }
                 _ = redial.tick() => {

@@ -35,7 +35,7 @@ impl Chain {
         for k in deployers {
             state.insert(deployer_key(&k.address()), Vec::new());
         }
-        let engine = ContractEngine::new(&limits, 16).unwrap();
+        let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16).unwrap();
         Chain { state, engine, height: 0, app_hash: Hash::ZERO, nonces: BTreeMap::new() }
     }
 

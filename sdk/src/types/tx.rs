@@ -41,6 +41,8 @@ pub enum Action {
     Migrate { contract: Address, code_hash: Hash, msg: String },
     /// Admin only: hand the admin role to another account, or give it up for good with `None`.
     UpdateAdmin { contract: Address, admin: Option<Address> },
+    /// Membership and governance: proposals and approvals by member organisations.
+    Govern(super::GovAction),
 }
 
 /// The signed body of a transaction.

@@ -1,3 +1,6 @@
+// Shared by several test crates, each using a part of it.
+#![allow(dead_code)]
+
 //! An in-process chain for contract tests: real executor, real wasmtime, state in a BTreeMap (the same
 //! `StateReader` contract as RocksDB), blocks applied one after another.
 
@@ -37,6 +40,17 @@ impl Chain {
         }
         let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16).unwrap();
         Chain { state, engine, height: 0, app_hash: Hash::ZERO, nonces: BTreeMap::new() }
+    }
+
+    /// A chain whose state is `genesis`'s (members, validators, limits, accounts, deployers).
+    pub fn from_genesis(genesis: &consort_node::genesis::Genesis) -> Chain {
+        let mut chain = Chain::with_limits(genesis.contracts.clone(), &[], &[]);
+        for (k, v) in genesis.state_writes() {
+            if let Some(v) = v {
+                chain.state.insert(k, v);
+            }
+        }
+        chain
     }
 
     pub fn sign(&mut self, key: &Keypair, action: Action, gas_limit: u64) -> SignedTx {

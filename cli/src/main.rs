@@ -31,6 +31,11 @@ enum Command {
     /// Write, build, deploy and call contracts.
     #[command(subcommand)]
     Contract(commands::contract::ContractCommand),
+    /// Governance: propose, approve and list proposals.
+    #[command(subcommand)]
+    Gov(commands::gov::GovCommand),
+    /// Show the member organisations, validators and governance rules.
+    Members,
     /// List agreements and what each party is owed, as a table.
     Agreements(commands::agreements::AgreementsArgs),
     /// Send native funds and wait until the transfer is final.

@@ -127,3 +127,57 @@ pub struct AgreementsResponse {
     /// Pass as `after` to get the next page; absent on the last page.
     pub next: Option<Address>,
 }
+
+/// A member organisation, as `GET /v1/members` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub name: String,
+    pub admins: Vec<Address>,
+    pub peer_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorView {
+    pub member: String,
+    pub public_key: crate::types::PublicKey,
+    pub address: Address,
+    pub power: u64,
+}
+
+/// `GET /v1/members`: who is in, and the rules for changing that.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MembersResponse {
+    pub members: Vec<MemberView>,
+    /// The validator set for the next height.
+    pub validators: Vec<ValidatorView>,
+    /// Accounts holding the deploy role.
+    pub deployers: Vec<Address>,
+    pub threshold_num: u64,
+    pub threshold_den: u64,
+    /// Approvals a proposal needs with the current members.
+    pub approvals_needed: u64,
+    pub voting_period_blocks: u64,
+    /// The governed limits, by name.
+    pub limits: serde_json::Value,
+}
+
+/// A governance proposal: `GET /v1/gov/proposals[/{id}]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalView {
+    pub id: u64,
+    pub kind: crate::types::ProposalKind,
+    pub proposer: Address,
+    pub created_height: u64,
+    pub deadline_height: u64,
+    pub approvals: Vec<String>,
+    /// `open`, `expired` (open past its deadline), `executed` or `failed`.
+    pub status: String,
+    /// Why an executed-on-approval proposal could not be carried out.
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProposalsResponse {
+    /// Newest first.
+    pub proposals: Vec<ProposalView>,
+}

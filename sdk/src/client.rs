@@ -3,13 +3,15 @@
 use crate::api::*;
 use crate::encoding::encode;
 use crate::signing::Keypair;
-use crate::types::{Action, Address, Hash, Receipt, SignedTx, Tx};
+use crate::types::{Action, Address, GovAction, Hash, ProposalKind, Receipt, SignedTx, Tx};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
 /// Gas limit a `Wallet` puts on native transfers.
 pub const TRANSFER_GAS_LIMIT: u64 = 100_000;
+/// Gas limit a `Wallet` puts on governance actions.
+pub const GOVERN_GAS_LIMIT: u64 = 100_000;
 /// Gas limit a `Wallet` puts on contract actions (storing a 512 KiB module needs about 10.5 million).
 pub const CONTRACT_GAS_LIMIT: u64 = 50_000_000;
 /// How long one HTTP request may take before the client gives up on it.
@@ -167,6 +169,20 @@ impl Client {
         self.get(&format!("/v1/agreements/{contract}")).await
     }
 
+    /// Member organisations, validators, deployers and the governance rules.
+    pub async fn members(&self) -> Result<MembersResponse, ClientError> {
+        self.get("/v1/members").await
+    }
+
+    /// Governance proposals, newest first.
+    pub async fn proposals(&self) -> Result<Vec<ProposalView>, ClientError> {
+        Ok(self.get::<ProposalsResponse>("/v1/gov/proposals").await?.proposals)
+    }
+
+    pub async fn proposal(&self, id: u64) -> Result<ProposalView, ClientError> {
+        self.get(&format!("/v1/gov/proposals/{id}")).await
+    }
+
     /// Hands a signed tx to the node's mempool; returns its hash once accepted (not yet final).
     pub async fn submit(&self, tx: &SignedTx) -> Result<Hash, ClientError> {
         let body = SubmitTxRequest { tx: hex::encode(encode(tx)) };
@@ -286,6 +302,16 @@ impl Wallet {
     ) -> Result<SignedTx, ClientError> {
         let msg = json(msg)?;
         Ok(self.sign(Action::Migrate { contract, code_hash, msg }, CONTRACT_GAS_LIMIT))
+    }
+
+    /// A member admin opens a governance proposal (its organisation approves it at once).
+    pub fn propose(&mut self, kind: ProposalKind) -> SignedTx {
+        self.sign(Action::Govern(GovAction::Propose { kind }), GOVERN_GAS_LIMIT)
+    }
+
+    /// A member admin approves proposal `id` for its organisation.
+    pub fn approve(&mut self, id: u64) -> SignedTx {
+        self.sign(Action::Govern(GovAction::Approve { id }), GOVERN_GAS_LIMIT)
     }
 
     /// Admin only: hands the admin role over, or gives it up with `None`.

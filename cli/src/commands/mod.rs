@@ -1,6 +1,7 @@
 pub mod agreements;
 pub mod contract;
 pub mod finality;
+pub mod gov;
 pub mod keys;
 pub mod query;
 pub mod transfer;
@@ -34,6 +35,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Keys(cmd) => keys::run(&ctx, cmd),
             Command::Contract(cmd) => contract::run(&ctx, cmd).await,
             Command::Agreements(args) => agreements::run(&ctx, args).await,
+            Command::Gov(cmd) => gov::run(&ctx, cmd).await,
+            Command::Members => gov::members(&ctx).await,
             Command::Transfer(args) => transfer::run(&ctx, args).await,
             Command::Balance { who } => query::balance(&ctx, &who).await,
             Command::Status => query::status(&ctx).await,

@@ -58,6 +58,10 @@ pub fn storage_prefix(address: &Address) -> Vec<u8> {
     key(STORAGE_PREFIX, &address.0)
 }
 
+pub fn deployer_prefix() -> &'static [u8] {
+    DEPLOYER_PREFIX
+}
+
 pub fn deployer_key(address: &Address) -> Vec<u8> {
     key(DEPLOYER_PREFIX, &address.0)
 }

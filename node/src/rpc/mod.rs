@@ -4,6 +4,7 @@ mod agreements;
 mod contracts;
 mod error;
 mod events;
+mod governance;
 mod queries;
 mod txs;
 
@@ -27,6 +28,9 @@ pub fn router(state: Arc<NodeState>) -> Router {
         .route("/v1/codes/{hash}", get(contracts::code))
         .route("/v1/contracts/{address}", get(contracts::contract))
         .route("/v1/contracts/{address}/query", post(contracts::run_query))
+        .route("/v1/members", get(governance::members_of))
+        .route("/v1/gov/proposals", get(governance::proposals))
+        .route("/v1/gov/proposals/{id}", get(governance::proposal))
         .route("/v1/agreements", get(agreements::list))
         .route("/v1/agreements/{address}", get(agreements::one))
         .route("/v1/events", get(events::stream))

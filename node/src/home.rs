@@ -83,6 +83,21 @@ impl Home {
         self.write(&genesis, &validator, &node_key, rpc_listen, p2p_listen, &[])
     }
 
+    /// Creates a home for a new member's node on an existing chain. It follows the chain until governance
+    /// admits its organisation and makes its key a validator. Returns (validator public key, peer id).
+    pub fn join(
+        &self,
+        genesis: &Genesis,
+        rpc_listen: SocketAddr,
+        p2p_listen: &str,
+        peers: &[String],
+    ) -> anyhow::Result<(consort_sdk::PublicKey, String)> {
+        let validator = Keypair::generate();
+        let node_key = Keypair::generate();
+        self.write(genesis, &validator, &node_key, rpc_listen, p2p_listen, peers)?;
+        Ok((validator.public(), peer_id_of(&node_key).to_string()))
+    }
+
     /// Writes a complete home: config, genesis and both keys. Refuses to touch an initialised home.
     pub fn write(
         &self,

@@ -40,6 +40,22 @@ enum Command {
         #[arg(long, default_value = "/ip4/127.0.0.1/tcp/26656")]
         p2p: String,
     },
+    /// Create a home for a new member's node on an existing chain: its genesis, fresh keys, and the
+    /// members' nodes to dial. Prints the validator key and peer id to put in governance proposals.
+    Join {
+        #[command(flatten)]
+        home: HomeArg,
+        /// The chain's genesis.json.
+        #[arg(long)]
+        genesis: PathBuf,
+        /// A member node to dial: /ip4/ADDR/tcp/PORT/p2p/PEER_ID (repeatable).
+        #[arg(long = "peer", required = true)]
+        peers: Vec<String>,
+        #[arg(long, default_value = "127.0.0.1:26657")]
+        rpc: SocketAddr,
+        #[arg(long, default_value = "/ip4/127.0.0.1/tcp/26656")]
+        p2p: String,
+    },
     /// Run the node configured in a home directory.
     Start {
         #[command(flatten)]
@@ -103,6 +119,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let home = Home::new(home.home);
             home.init(&chain_id, accounts, rpc, &p2p)?;
             println!("initialised node home {} for chain {chain_id}", home.root().display());
+            Ok(())
+        }
+        Command::Join { home, genesis, peers, rpc, p2p } => {
+            let home = Home::new(home.home);
+            let genesis = consort_node::genesis::Genesis::load(&genesis)?;
+            let (validator, peer_id) = home.join(&genesis, rpc, &p2p, &peers)?;
+            println!(
+                "{}",
+                serde_json::json!({ "home": home.root(), "validator_public_key": validator, "peer_id": peer_id })
+            );
             Ok(())
         }
         Command::Testnet { validators, out, base_port } => {

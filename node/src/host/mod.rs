@@ -15,7 +15,7 @@ use crate::consensus::{Core, Effect, Input, TimeoutKind};
 use crate::network::NetCommand;
 use crate::node::{build_block, commit_decided, NodeState};
 use anyhow::Context;
-use consort_sdk::{Block, ConsensusMessage, Hash, Keypair, Proposal, SyncRequest, SyncResponse, Vote};
+use consort_sdk::{Block, Commit, ConsensusMessage, Hash, Keypair, Proposal, SyncRequest, SyncResponse, Vote};
 use libp2p::PeerId;
 use signer::Signer;
 use std::collections::{BTreeMap, VecDeque};
@@ -70,6 +70,9 @@ pub struct Host {
     net: Option<tokio::sync::mpsc::Sender<NetCommand>>,
     /// Our own signed messages of the current height, for rebroadcast.
     own: Vec<ConsensusMessage>,
+    /// The certificate of the last height we committed, re-sent with our own messages: a validator that
+    /// left the set after deciding sends nothing else, yet others may still need its precommit.
+    last_commit: Option<Commit>,
     last_rebroadcast: Instant,
     /// Messages for heights above ours, replayed when we get there.
     future: Vec<(PeerId, ConsensusMessage)>,
@@ -100,6 +103,7 @@ impl Host {
             inbox,
             net,
             own: Vec::new(),
+            last_commit: None,
             last_rebroadcast: Instant::now(),
             future: Vec::new(),
             sync_asked: None,
@@ -126,6 +130,11 @@ impl Host {
                 self.last_rebroadcast = Instant::now();
                 for msg in self.own.clone() {
                     self.publish(msg);
+                }
+                if let Some(commit) = &self.last_commit {
+                    for vote in commit.precommits(&self.state.chain_id) {
+                        self.publish(ConsensusMessage::Vote(vote));
+                    }
                 }
             }
         }
@@ -214,6 +223,7 @@ impl Host {
                 break;
             }
             self.state.metrics.blocks_synced.inc();
+            self.last_commit = Some(commit);
             advanced = true;
         }
         if advanced {
@@ -385,6 +395,7 @@ impl Host {
                     .cloned()
                     .with_context(|| format!("decided block {} is not known to this node", commit.block_hash))?;
                 commit_decided(&self.state, &block, &commit)?;
+                self.last_commit = Some(commit);
                 self.enter_height()?;
             }
             Effect::Equivocation { first, second } => {

@@ -73,7 +73,8 @@ pub struct World {
     queue: BinaryHeap<Reverse<(u64, u64, usize)>>,
     events: Vec<Option<Event>>,
     nodes: Vec<Node>,
-    set: ValidatorSet,
+    /// Fixed set of all n nodes, or (when rotating) one that changes every few heights.
+    rotating: bool,
     /// Every value decided by an honest node, per height: must never hold two.
     decided: BTreeMap<u64, (usize, Hash)>,
     /// Every vote an honest node ever signed, per (height, round, kind).
@@ -90,12 +91,31 @@ fn key(i: usize) -> PublicKey {
     PublicKey([i as u8 + 1; 32])
 }
 
-fn validator_set(n: usize) -> ValidatorSet {
-    ValidatorSet::new(
-        (0..n)
-            .map(|i| Validator { name: format!("v{i}"), public_key: key(i), address: Address([i as u8; 20]), power: 1 })
-            .collect(),
-    )
+fn validator(i: usize, power: u64) -> Validator {
+    Validator { name: format!("v{i}"), public_key: key(i), address: Address([i as u8; 20]), power }
+}
+
+/// Heights a rotating set stays the same.
+const ROTATION_HEIGHTS: u64 = 2;
+
+/// The validator set of `height`. Fixed: all n nodes with power 1. Rotating, as governance would change
+/// it: every ROTATION_HEIGHTS heights one node leaves the set (becoming a follower) and the previous one
+/// returns; node 0's power doubles on alternate rotations.
+fn set_at(n: usize, rotating: bool, height: u64) -> ValidatorSet {
+    if !rotating {
+        return ValidatorSet::new((0..n).map(|i| validator(i, 1)).collect());
+    }
+    let epoch = height / ROTATION_HEIGHTS;
+    let out = (epoch % n as u64) as usize;
+    let boost = if epoch % 2 == 0 { 2 } else { 1 };
+    ValidatorSet::new((0..n).filter(|&i| i != out).map(|i| validator(i, if i == 0 { boost } else { 1 })).collect())
+}
+
+/// A core for node `i` at `height`: validator if the set of that height holds it, follower otherwise.
+fn core_for(n: usize, rotating: bool, i: usize, height: u64) -> Core {
+    let set = set_at(n, rotating, height);
+    let me = set.index_of(&key(i));
+    Core::new(CHAIN, height, set, me, TimeoutParams::default())
 }
 
 fn value_of(node: usize, height: u64, round: u32, salt: u8) -> Hash {
@@ -107,12 +127,21 @@ fn value_of(node: usize, height: u64, round: u32, salt: u8) -> Hash {
 
 impl World {
     pub fn new(seed: u64, n: usize, byzantine_max: usize) -> World {
+        World::build(seed, n, byzantine_max, false)
+    }
+
+    /// A world whose validator set changes every few heights (see `set_at`); nodes outside the set of a
+    /// height follow it without voting.
+    pub fn with_rotating_set(seed: u64, n: usize, byzantine_max: usize) -> World {
+        World::build(seed, n, byzantine_max, true)
+    }
+
+    fn build(seed: u64, n: usize, byzantine_max: usize, rotating: bool) -> World {
         let mut rng = test_rng(seed);
         let faults = Faults::draw(&mut rng, n, byzantine_max);
-        let set = validator_set(n);
         let nodes = (0..n)
             .map(|i| Node {
-                core: Core::new(CHAIN, 1, set.clone(), Some(i), TimeoutParams::default()),
+                core: core_for(n, rotating, i, 1),
                 wal: Vec::new(),
                 own: Vec::new(),
                 buffered: Vec::new(),
@@ -129,7 +158,7 @@ impl World {
             queue: BinaryHeap::new(),
             events: Vec::new(),
             nodes,
-            set,
+            rotating,
             decided: BTreeMap::new(),
             signed: BTreeMap::new(),
             trace: blake3::Hasher::new(),
@@ -308,7 +337,7 @@ impl World {
         }
         let node = &mut self.nodes[i];
         node.commits.insert(height, commit);
-        node.core = Core::new(CHAIN, height + 1, self.set.clone(), Some(i), TimeoutParams::default());
+        node.core = core_for(self.n, self.rotating, i, height + 1);
         node.wal.clear();
         node.own.clear();
         let buffered = std::mem::take(&mut node.buffered);
@@ -356,7 +385,7 @@ impl World {
         let node = &mut self.nodes[i];
         node.crashed = false;
         node.buffered.clear();
-        node.core = Core::new(CHAIN, height, self.set.clone(), Some(i), TimeoutParams::default());
+        node.core = core_for(self.n, self.rotating, i, height);
         node.own = wal
             .iter()
             .filter_map(|input| match input {
@@ -437,6 +466,14 @@ impl World {
                         // old round needs that round's polka to reach everyone eventually.
                         for msg in own.into_iter().rev().take(REBROADCAST_MSGS_MAX) {
                             self.broadcast(i, msg);
+                        }
+                        // The certificate of the height just decided, as the host re-sends it: a node
+                        // that left the set after deciding is the only one still holding some precommits.
+                        let last = self.nodes[i].core.height().saturating_sub(1);
+                        if let Some(commit) = self.nodes[i].commits.get(&last).cloned() {
+                            for v in commit.precommits(CHAIN) {
+                                self.broadcast(i, Msg::Vote(v));
+                            }
                         }
                     }
                     self.push(self.now + REBROADCAST_MS, Event::Rebroadcast(i));

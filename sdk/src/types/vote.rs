@@ -46,6 +46,15 @@ impl Commit {
             block_hash: Some(self.block_hash),
         }
     }
+
+    /// The signed precommits this certificate is made of, for re-sending to validators still deciding.
+    pub fn precommits(&self, chain_id: &str) -> Vec<SignedVote> {
+        let vote = self.vote(chain_id);
+        self.signatures
+            .iter()
+            .map(|s| SignedVote { vote: vote.clone(), validator: s.validator, signature: s.signature })
+            .collect()
+    }
 }
 
 /// A proposer's claim that `block_hash` is its value for (`height`, `round`); `pol_round` names the round

@@ -107,7 +107,7 @@ fn set_at(n: usize, rotating: bool, height: u64) -> ValidatorSet {
     }
     let epoch = height / ROTATION_HEIGHTS;
     let out = (epoch % n as u64) as usize;
-    let boost = if epoch % 2 == 0 { 2 } else { 1 };
+    let boost = if epoch.is_multiple_of(2) { 2 } else { 1 };
     ValidatorSet::new((0..n).filter(|&i| i != out).map(|i| validator(i, if i == 0 { boost } else { 1 })).collect())
 }
 

@@ -168,6 +168,12 @@ fn limits_change_by_name() {
     assert_ok(&c.approve(2, id));
     let limits: ChainLimits = decode(&c.chain.state[LIMITS_KEY], 1 << 20).unwrap();
     assert_eq!(limits.contracts.gas_per_tx_max, 5_000_000);
+    let old = c.validators()[0].public_key;
+    let new = Keypair::generate().public();
+    let rotate = ProposalKind::RotateValidatorKey { member: "alpha".into(), old_key: old, new_key: new };
+    let id = id_of(&c.propose(0, rotate));
+    assert_ok(&c.approve(1, id));
+    assert_eq!((c.validators()[0].public_key, c.validators()[0].power), (new, 10));
     let id = id_of(&c.propose(1, ProposalKind::GrantDeployer { address: Address([3; 20]) }));
     let r = c.approve(0, id);
     assert!(r.event("deployer_granted").is_some());

@@ -58,6 +58,15 @@ pub enum KindArgs {
         #[arg(long)]
         power: u64,
     },
+    /// Move a validator's power to a new key.
+    RotateValidatorKey {
+        #[arg(long)]
+        member: String,
+        #[arg(long)]
+        old_key: String,
+        #[arg(long)]
+        new_key: String,
+    },
     GrantDeployer {
         #[arg(long)]
         address: String,
@@ -82,6 +91,10 @@ pub enum KindArgs {
     },
 }
 
+fn public_key(text: &str) -> anyhow::Result<PublicKey> {
+    text.parse().map_err(|_| anyhow::anyhow!("{text:?} is not a hex ed25519 public key"))
+}
+
 fn kind_of(ctx: &Ctx, args: KindArgs) -> anyhow::Result<ProposalKind> {
     Ok(match args {
         KindArgs::AddMember { name, admins, peer_ids } => ProposalKind::AddMember {
@@ -90,10 +103,11 @@ fn kind_of(ctx: &Ctx, args: KindArgs) -> anyhow::Result<ProposalKind> {
             peer_ids,
         },
         KindArgs::RemoveMember { name } => ProposalKind::RemoveMember { name },
-        KindArgs::SetValidator { member, public_key, power } => {
-            let public_key: PublicKey =
-                public_key.parse().map_err(|_| anyhow::anyhow!("{public_key:?} is not a hex ed25519 public key"))?;
-            ProposalKind::SetValidator { member, public_key, power }
+        KindArgs::SetValidator { member, public_key: key, power } => {
+            ProposalKind::SetValidator { member, public_key: public_key(&key)?, power }
+        }
+        KindArgs::RotateValidatorKey { member, old_key, new_key } => {
+            ProposalKind::RotateValidatorKey { member, old_key: public_key(&old_key)?, new_key: public_key(&new_key)? }
         }
         KindArgs::GrantDeployer { address } => ProposalKind::GrantDeployer { address: ctx.resolve_address(&address)? },
         KindArgs::RevokeDeployer { address } => {

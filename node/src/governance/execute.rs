@@ -157,6 +157,20 @@ fn apply(overlay: &mut Overlay, kind: &ProposalKind) -> Result<Result<Vec<Event>
             overlay.set(LIMITS_KEY.to_vec(), encode(&limits));
             Ok(vec![Event::new("limit_set", &[("name", name.clone()), ("value", value.to_string())])])
         }
+        ProposalKind::RotateValidatorKey { member, old_key, new_key } => {
+            let mut set = validators(overlay)?;
+            if set.iter().any(|v| v.public_key == *new_key) {
+                return Ok(refuse(format!("{new_key} is already a validator")));
+            }
+            let Some(v) = set.iter_mut().find(|v| v.public_key == *old_key && &v.member == member) else {
+                return Ok(refuse(format!("{old_key} is not a validator of {member}")));
+            };
+            v.public_key = *new_key;
+            overlay.set(VALIDATORS_KEY.to_vec(), encode(&set));
+            let attrs =
+                [("member", member.clone()), ("old_key", old_key.to_string()), ("new_key", new_key.to_string())];
+            Ok(vec![Event::new("validator_key_rotated", &attrs)])
+        }
         ProposalKind::Mint { to, amount } => {
             if *amount == 0 {
                 return Ok(refuse("mint a positive amount"));

@@ -40,6 +40,12 @@ pub enum ProposalKind {
         #[serde(with = "u128_string")]
         amount: u128,
     },
+    /// Moves a validator's power to a new key in one step (a lost or rotated key).
+    RotateValidatorKey {
+        member: String,
+        old_key: PublicKey,
+        new_key: PublicKey,
+    },
 }
 
 /// Governance actions, signed by an admin key of a member organisation.

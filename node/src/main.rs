@@ -75,6 +75,11 @@ enum Command {
         /// Node i gets RPC port BASE+10i and P2P port BASE+10i+1; 0 picks free ports.
         #[arg(long, default_value_t = 26600)]
         base_port: u16,
+        /// Also fund this many accounts whose keys derive from --accounts-seed (for load tests).
+        #[arg(long, default_value_t = 0)]
+        accounts: u64,
+        #[arg(long, default_value_t = 0)]
+        accounts_seed: u64,
     },
     /// Run a one-validator development chain with ten funded accounts (created on first start).
     Dev {
@@ -131,8 +136,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Testnet { validators, out, base_port } => {
-            let nodes = consort_node::testnet::generate(&out, validators, base_port)?;
+        Command::Testnet { validators, out, base_port, accounts, accounts_seed } => {
+            let extra = consort_node::testnet::DerivedAccounts { count: accounts, seed: accounts_seed };
+            let nodes = consort_node::testnet::generate(&out, validators, base_port, extra)?;
             let dir = out.display();
             println!(
                 "testnet of {validators} validators (chain id {}) in {dir}",

@@ -32,7 +32,22 @@ fn port(base: u16, offset: u16) -> anyhow::Result<u16> {
     base.checked_add(offset).context("port numbers overflow; choose a lower --base-port")
 }
 
-pub fn generate(out: &Path, validators: usize, base_port: u16) -> anyhow::Result<Vec<TestnetNode>> {
+/// Extra funded accounts whose keys are `Keypair::derived(seed, 0..count)`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DerivedAccounts {
+    pub count: u64,
+    pub seed: u64,
+}
+
+/// Balance of each derived account.
+pub const DERIVED_BALANCE: u128 = 1_000_000_000_000;
+
+pub fn generate(
+    out: &Path,
+    validators: usize,
+    base_port: u16,
+    extra: DerivedAccounts,
+) -> anyhow::Result<Vec<TestnetNode>> {
     if validators == 0 || validators > TESTNET_VALIDATORS_MAX {
         bail!("--validators must be between 1 and {TESTNET_VALIDATORS_MAX}");
     }
@@ -47,6 +62,11 @@ pub fn generate(out: &Path, validators: usize, base_port: u16) -> anyhow::Result
         let file = keystore.add(&format!("dev{i}"), &Keypair::generate())?;
         accounts.push(GenesisAccount { address: file.address, balance: DEV_BALANCE });
     }
+    let members_admins: Vec<_> = accounts.iter().map(|a| a.address).collect();
+    accounts.extend(
+        (0..extra.count)
+            .map(|i| GenesisAccount { address: Keypair::derived(extra.seed, i).address(), balance: DERIVED_BALANCE }),
+    );
     let genesis = Genesis {
         chain_id: TESTNET_CHAIN_ID.into(),
         genesis_time_ms: crate::clock::now_ms(),
@@ -60,11 +80,11 @@ pub fn generate(out: &Path, validators: usize, base_port: u16) -> anyhow::Result
             .collect(),
         // The dev accounts stand for the member organisations: they may deploy contracts, and dev<i> is
         // the admin key of node<i>'s organisation.
-        deployers: accounts.iter().map(|a| a.address).collect(),
+        deployers: members_admins.clone(),
         members: (0..validators)
             .map(|i| Member {
                 name: format!("node{i}"),
-                admins: accounts.get(i).map(|a| a.address).into_iter().collect(),
+                admins: members_admins.get(i).copied().into_iter().collect(),
                 peer_ids: vec![peer_id_of(&node_keys[i]).to_string()],
             })
             .collect(),

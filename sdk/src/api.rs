@@ -181,3 +181,25 @@ pub struct ProposalsResponse {
     /// Newest first.
     pub proposals: Vec<ProposalView>,
 }
+
+/// `POST /v1/txs/batch`: up to `TX_BATCH_MAX` signed txs, each hex of its canonical bytes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SubmitBatchRequest {
+    pub txs: Vec<String>,
+}
+
+/// Most txs in one batch submission.
+pub const TX_BATCH_MAX: usize = 1_000;
+
+/// One result per submitted tx, in order: its hash once in the mempool, or why it was refused.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SubmitBatchResponse {
+    pub results: Vec<BatchResult>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchResult {
+    Accepted { hash: Hash },
+    Refused { code: String, message: String },
+}

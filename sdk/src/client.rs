@@ -197,6 +197,19 @@ impl Client {
         Ok(accepted.hash)
     }
 
+    /// Hands up to `TX_BATCH_MAX` signed txs to the node at once; one result per tx, in order.
+    pub async fn submit_batch(&self, txs: &[SignedTx]) -> Result<Vec<BatchResult>, ClientError> {
+        let body = SubmitBatchRequest { txs: txs.iter().map(|t| hex::encode(encode(t))).collect() };
+        let resp = self
+            .http
+            .post(format!("{}/v1/txs/batch", self.base))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+        Ok(self.answer::<SubmitBatchResponse>(resp).await?.results)
+    }
+
     /// Submits and waits until the tx is committed, returning its receipt (which may report failure).
     pub async fn submit_and_wait(&self, tx: &SignedTx, timeout: Duration) -> Result<Receipt, ClientError> {
         let hash = self.submit(tx).await?;

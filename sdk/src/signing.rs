@@ -50,6 +50,17 @@ impl Keypair {
         Keypair(SigningKey::from_bytes(&secret))
     }
 
+    /// Key number `index` of a deterministic family named by `seed`: for load tests and benchmarks, where
+    /// the chain's genesis and the load generator must agree on many accounts without sharing files.
+    /// Anyone who knows the seed has the keys: never use them for real funds.
+    pub fn derived(seed: u64, index: u64) -> Keypair {
+        let mut h = blake3::Hasher::new();
+        h.update(b"consort/derived-key/v1");
+        h.update(&seed.to_le_bytes());
+        h.update(&index.to_le_bytes());
+        Keypair::from_secret(*h.finalize().as_bytes())
+    }
+
     pub fn secret_bytes(&self) -> [u8; 32] {
         self.0.to_bytes()
     }

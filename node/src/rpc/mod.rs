@@ -20,6 +20,7 @@ pub fn router(state: Arc<NodeState>) -> Router {
     let body_limit = state.config.rpc.body_bytes_max;
     Router::new()
         .route("/v1/txs", post(txs::submit))
+        .route("/v1/txs/batch", post(txs::submit_batch))
         .route("/v1/txs/{hash}", get(txs::get_tx))
         .route("/v1/blocks/latest", get(queries::latest_block))
         .route("/v1/blocks/{height}", get(queries::block))

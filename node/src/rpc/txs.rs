@@ -6,7 +6,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use consort_sdk::api::{SubmitTxRequest, SubmitTxResponse, TxResponse};
+use consort_sdk::api::{
+    BatchResult, SubmitBatchRequest, SubmitBatchResponse, SubmitTxRequest, SubmitTxResponse, TxResponse, TX_BATCH_MAX,
+};
 use consort_sdk::Hash;
 use std::sync::Arc;
 
@@ -51,6 +53,39 @@ fn parse_and_admit(state: &NodeState, body: Result<Bytes, BytesRejection>) -> Re
         }
         ApiError::new(status, e.code(), e.to_string())
     })
+}
+
+/// `POST /v1/txs/batch` with `{"txs": ["<hex>", …]}` → 200 with one result per tx, in order. For load
+/// generators and gateways: one request, one mempool lock per tx, no per-tx HTTP overhead.
+pub async fn submit_batch(
+    State(state): State<Arc<NodeState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<SubmitBatchResponse>, ApiError> {
+    let body = body.map_err(|r| ApiError::from_body_rejection(r, state.config.rpc.body_bytes_max))?;
+    let request: SubmitBatchRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("expected {{\"txs\": [\"<hex>\", …]}}: {e}")))?;
+    if request.txs.len() > TX_BATCH_MAX {
+        let message = format!("{} txs in one batch; at most {TX_BATCH_MAX}", request.txs.len());
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", message));
+    }
+    let results = request
+        .txs
+        .iter()
+        .map(|tx| match hex::decode(tx.trim_start_matches("0x")) {
+            Err(e) => BatchResult::Refused { code: "malformed_hex".into(), message: e.to_string() },
+            Ok(bytes) => match admit(&state, &bytes) {
+                Ok(hash) => {
+                    state.gossip_tx(bytes);
+                    BatchResult::Accepted { hash }
+                }
+                Err(e) => {
+                    state.metrics.reject(e.code());
+                    BatchResult::Refused { code: e.code().into(), message: e.to_string() }
+                }
+            },
+        })
+        .collect();
+    Ok(Json(SubmitBatchResponse { results }))
 }
 
 /// `GET /v1/txs/{hash}`: a committed tx with its receipt; 404 while it is pending or unknown.

@@ -1,0 +1,270 @@
+//! Agreement contract calls through the node's executor alone: no consensus, but real RocksDB (one synced
+//! write batch per block), real wasmtime, real signatures. Then the same logic natively on the mock host.
+
+use consort_contract::mock::MockChain;
+use consort_node::contracts::{ContractEngine, ContractLimits};
+use consort_node::exec::{execute_block, Executed};
+use consort_node::genesis::{Genesis, GenesisAccount, GenesisValidator};
+use consort_node::storage::{BlockRecord, ChainHead, Store};
+use consort_sdk::{Action, Address, Block, BlockHeader, Commit, Hash, Keypair, SignedTx, Tx};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+const CHAIN: &str = "bench";
+const GAS: u64 = 50_000_000;
+/// Txs per block in the timed runs.
+const BLOCK_TXS: usize = 500;
+/// Parties of the revenue split (its maximum): every withdrawal block is one round of them.
+const PARTIES: u64 = 50;
+/// Wearers whose data every purchase buys.
+const WEARERS: u64 = 20;
+const FUNDS: u128 = 1_000_000_000_000_000;
+const PEER: &str = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA";
+
+struct Chain {
+    store: Store,
+    engine: ContractEngine,
+    head: ChainHead,
+    nonces: std::collections::HashMap<Address, u64>,
+    _dir: tempfile::TempDir,
+}
+
+impl Chain {
+    fn new(funded: &[Keypair], deployer: &Keypair) -> anyhow::Result<Chain> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path())?;
+        let genesis = Genesis {
+            chain_id: CHAIN.into(),
+            genesis_time_ms: 0,
+            validators: vec![GenesisValidator {
+                name: "v".into(),
+                public_key: deployer.public(),
+                power: 1,
+                peer_id: PEER.into(),
+            }],
+            accounts: funded.iter().map(|k| GenesisAccount { address: k.address(), balance: FUNDS }).collect(),
+            deployers: vec![deployer.address()],
+            contracts: ContractLimits::default(),
+            members: vec![],
+            governance: Default::default(),
+            blocks: Default::default(),
+        };
+        let head = ChainHead { height: 0, block_hash: genesis.hash(), block_time_ms: 0, app_hash: genesis.app_hash() };
+        store.init_genesis(genesis.hash(), &genesis.state_writes(), head.clone())?;
+        let limits = ContractLimits::default();
+        let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16)?;
+        Ok(Chain { store, engine, head, nonces: Default::default(), _dir: dir })
+    }
+
+    fn sign(&mut self, key: &Keypair, action: Action) -> SignedTx {
+        let nonce = self.nonces.entry(key.address()).or_insert(0);
+        let tx = Tx { chain_id: CHAIN.into(), signer: key.public(), nonce: *nonce, gas_limit: GAS, action };
+        *nonce += 1;
+        key.sign_tx(tx)
+    }
+
+    /// Executes and durably commits one block, as a node does after consensus.
+    fn block(&mut self, txs: Vec<SignedTx>) -> anyhow::Result<Executed> {
+        let height = self.head.height + 1;
+        let block = Block {
+            header: BlockHeader {
+                chain_id: CHAIN.into(),
+                height,
+                time_ms: height * 1000,
+                prev_block_hash: self.head.block_hash,
+                txs_hash: Block::txs_hash_of(&txs),
+                last_app_hash: self.head.app_hash,
+                proposer: Address([0; 20]),
+            },
+            txs,
+        };
+        let executed = execute_block(&self.engine, Arc::new(self.store.clone()), &block, CHAIN, &self.head.app_hash)?;
+        let block_hash = block.hash();
+        let commit = Commit { height, round: 0, block_hash, signatures: vec![] };
+        self.head = ChainHead { height, block_hash, block_time_ms: height * 1000, app_hash: executed.app_hash };
+        self.store.commit_block(BlockRecord {
+            block: &block,
+            commit: &commit,
+            receipts: &executed.receipts,
+            state_writes: &executed.state_writes,
+            head: self.head.clone(),
+        })?;
+        if let Some(failed) = executed.receipts.iter().find(|r| !r.is_success()) {
+            anyhow::bail!("a benchmark tx failed: {:?}", failed.outcome);
+        }
+        Ok(executed)
+    }
+
+    fn call(&mut self, key: &Keypair, contract: Address, msg: Value, funds: u128) -> SignedTx {
+        self.sign(key, Action::Execute { contract, msg: msg.to_string(), funds })
+    }
+
+    /// Runs `txs` in blocks of BLOCK_TXS; returns calls per second.
+    fn timed(&mut self, txs: Vec<SignedTx>) -> anyhow::Result<f64> {
+        let n = txs.len();
+        let start = Instant::now();
+        let mut rest = txs;
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(BLOCK_TXS));
+            self.block(rest)?;
+            rest = tail;
+        }
+        Ok(n as f64 / start.elapsed().as_secs_f64())
+    }
+}
+
+fn keys(family: u64, n: u64) -> Vec<Keypair> {
+    (0..n).map(|i| Keypair::derived(family, i)).collect()
+}
+
+fn instantiate(chain: &mut Chain, admin: &Keypair, code: &[u8], msg: Value) -> anyhow::Result<Address> {
+    let hash = Hash::digest(code);
+    let tx = chain.sign(
+        admin,
+        Action::Instantiate { code_hash: hash, admin: None, label: "bench".into(), msg: msg.to_string(), funds: 0 },
+    );
+    let executed = chain.block(vec![tx])?;
+    executed.receipts[0].instantiated_contract().ok_or_else(|| anyhow::anyhow!("no contract instantiated"))
+}
+
+struct Rates {
+    pay: f64,
+    withdraw: f64,
+    purchase: f64,
+}
+
+fn wasm_rates(wasm_dir: &Path, calls: usize) -> anyhow::Result<Rates> {
+    let admin = Keypair::derived(1, 0);
+    let payers = keys(2, calls as u64);
+    let parties = keys(3, PARTIES);
+    let wearers = keys(4, WEARERS);
+    let buyers = keys(5, calls as u64);
+    let funded: Vec<Keypair> =
+        [vec![admin.clone()], payers.clone(), parties.clone(), wearers.clone(), buyers.clone()].concat();
+    let mut chain = Chain::new(&funded, &admin)?;
+    let split_code = std::fs::read(wasm_dir.join("revenue_split.wasm"))?;
+    let shoe_code = std::fs::read(wasm_dir.join("shoe_data.wasm"))?;
+    let store = vec![
+        chain.sign(&admin, Action::StoreCode { code: split_code.clone() }),
+        chain.sign(&admin, Action::StoreCode { code: shoe_code.clone() }),
+    ];
+    chain.block(store)?;
+
+    let shares: Vec<Value> = parties.iter().map(|p| json!({"address": p.address().to_string(), "share": 1})).collect();
+    let split = instantiate(&mut chain, &admin, &split_code, json!({"title": "bench", "parties": shares}))?;
+    let pays: Vec<SignedTx> = payers.iter().map(|p| chain.call(p, split, json!({"pay": {}}), 1_000_003)).collect();
+    let pay = chain.timed(pays)?;
+
+    let withdrawals: Vec<Vec<SignedTx>> = (0..(calls as u64).div_ceil(PARTIES))
+        .map(|_| parties.iter().map(|p| chain.call(p, split, json!({"withdraw": {}}), 0)).collect())
+        .collect();
+    // Every party must be owed something before each round: an untimed payment, then the timed round.
+    let mut elapsed = 0.0;
+    let mut done = 0usize;
+    for round in withdrawals {
+        let refill = chain.call(&admin, split, json!({"pay": {}}), 5_000_000);
+        chain.block(vec![refill])?;
+        done += round.len();
+        let start = Instant::now();
+        chain.block(round)?;
+        elapsed += start.elapsed().as_secs_f64();
+    }
+    let withdraw = done as f64 / elapsed;
+
+    let terms = json!({"brand": "Bench", "wearer_share_bps": 7000, "categories": ["steps"], "units_per_pair": 1, "sync_bonus_units": 0});
+    let shoe = instantiate(&mut chain, &admin, &shoe_code, terms)?;
+    let mut setup = Vec::new();
+    for (i, w) in wearers.iter().enumerate() {
+        setup.push(chain.call(
+            w,
+            shoe,
+            json!({"activate": {"shoe_id": format!("S{i}"), "consent": ["steps"], "device_key": null}}),
+            0,
+        ));
+    }
+    chain.block(setup)?;
+    let commits: Vec<SignedTx> = wearers
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let msg = json!({"commit": {"wearer": null, "category": "steps", "hash": format!("{i:064x}"), "from_ms": 10, "to_ms": 20, "records": 100 + i}});
+            chain.call(w, shoe, msg, 0)
+        })
+        .collect();
+    chain.block(commits)?;
+    let buys: Vec<SignedTx> = buyers
+        .iter()
+        .map(|b| chain.call(b, shoe, json!({"purchase": {"category": "steps", "from_ms": 0, "to_ms": 100}}), 1_000_000))
+        .collect();
+    let purchase = chain.timed(buys)?;
+    Ok(Rates { pay, withdraw, purchase })
+}
+
+fn native_rates(calls: usize) -> anyhow::Result<Rates> {
+    let mut chain = MockChain::new();
+    let admin = consort_contract::mock::address("admin");
+    chain.fund(&admin, u128::MAX / 4);
+    let parties: Vec<String> = (0..PARTIES).map(|i| consort_contract::mock::address(&format!("party{i}"))).collect();
+    let shares: Vec<Value> = parties.iter().map(|p| json!({"address": p, "share": 1})).collect();
+    let split = chain
+        .instantiate(revenue_split::contract(), &admin, &json!({"title": "bench", "parties": shares}), 0)
+        .map_err(anyhow::Error::msg)?;
+    let start = Instant::now();
+    for _ in 0..calls {
+        chain.execute(&split, &admin, &json!({"pay": {}}), 1_000_003).map_err(anyhow::Error::msg)?;
+    }
+    let pay = calls as f64 / start.elapsed().as_secs_f64();
+    let (mut elapsed, mut done) = (0.0, 0usize);
+    for _ in 0..(calls as u64).div_ceil(PARTIES) {
+        chain.execute(&split, &admin, &json!({"pay": {}}), 5_000_000).map_err(anyhow::Error::msg)?;
+        let start = Instant::now();
+        for p in &parties {
+            chain.execute(&split, p, &json!({"withdraw": {}}), 0).map_err(anyhow::Error::msg)?;
+        }
+        elapsed += start.elapsed().as_secs_f64();
+        done += parties.len();
+    }
+    let withdraw = done as f64 / elapsed;
+    let terms = json!({"brand": "Bench", "wearer_share_bps": 7000, "categories": ["steps"], "units_per_pair": 1, "sync_bonus_units": 0});
+    let shoe = chain.instantiate(shoe_data::contract(), &admin, &terms, 0).map_err(anyhow::Error::msg)?;
+    for i in 0..WEARERS {
+        let w = consort_contract::mock::address(&format!("wearer{i}"));
+        chain
+            .execute(
+                &shoe,
+                &w,
+                &json!({"activate": {"shoe_id": format!("S{i}"), "consent": ["steps"], "device_key": null}}),
+                0,
+            )
+            .map_err(anyhow::Error::msg)?;
+        let msg = json!({"commit": {"wearer": null, "category": "steps", "hash": format!("{i:064x}"), "from_ms": 10, "to_ms": 20, "records": 100 + i}});
+        chain.execute(&shoe, &w, &msg, 0).map_err(anyhow::Error::msg)?;
+    }
+    let start = Instant::now();
+    for _ in 0..calls {
+        chain
+            .execute(&shoe, &admin, &json!({"purchase": {"category": "steps", "from_ms": 0, "to_ms": 100}}), 1_000_000)
+            .map_err(anyhow::Error::msg)?;
+    }
+    let purchase = calls as f64 / start.elapsed().as_secs_f64();
+    Ok(Rates { pay, withdraw, purchase })
+}
+
+pub fn run(wasm_dir: &Path, calls: usize) -> anyhow::Result<Value> {
+    let wasm = wasm_rates(wasm_dir, calls)?;
+    let native = native_rates(calls)?;
+    println!("contract calls/s ({calls} per kind; executor = signature check + wasmtime + RocksDB commit per block of {BLOCK_TXS})");
+    println!("  {:<30} {:>12} {:>12} {:>12}", "call", "executor", "native", "wasm/native");
+    let mut rows = Vec::new();
+    for (name, w, n) in [
+        ("revenue-split pay", wasm.pay, native.pay),
+        ("revenue-split withdraw (50)", wasm.withdraw, native.withdraw),
+        ("shoe-data purchase (20 wearers)", wasm.purchase, native.purchase),
+    ] {
+        println!("  {name:<30} {w:>12.0} {n:>12.0} {:>12.1}", n / w);
+        rows.push(json!({"call": name, "executor_per_sec": w, "native_per_sec": n, "wasm_over_native": n / w}));
+    }
+    Ok(json!({ "calls": calls, "block_txs": BLOCK_TXS, "rows": rows }))
+}

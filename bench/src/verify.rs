@@ -1,0 +1,75 @@
+//! The machine's limit: every validator verifies every tx signature, so committed transfers per second can
+//! never exceed (batch verification rate on all cores) ÷ (validators on the machine).
+
+use consort_sdk::signing::signing_bytes;
+use consort_sdk::{Action, Address, Keypair, Tx};
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Signatures per batch, as the reference figure uses.
+pub const BATCH: usize = 64;
+
+struct Batch {
+    messages: Vec<Vec<u8>>,
+    signatures: Vec<Signature>,
+    keys: Vec<VerifyingKey>,
+}
+
+fn batch() -> Batch {
+    let mut b = Batch { messages: Vec::new(), signatures: Vec::new(), keys: Vec::new() };
+    for i in 0..BATCH {
+        let key = Keypair::derived(99, i as u64);
+        let tx = Tx {
+            chain_id: "bench".into(),
+            signer: key.public(),
+            nonce: i as u64,
+            gas_limit: 100_000,
+            action: Action::Transfer { to: Address([7; 20]), amount: 1 },
+        };
+        let signed = key.sign_tx(tx.clone());
+        b.messages.push(signing_bytes(b"consort/tx/v1", &tx));
+        b.signatures.push(Signature::from_bytes(&signed.signature.0));
+        b.keys.push(VerifyingKey::from_bytes(&key.public().0).expect("valid key"));
+    }
+    b
+}
+
+/// Verifications per second with `threads` threads, each verifying batches for `secs` seconds.
+fn rate(threads: usize, secs: f64, batched: bool) -> f64 {
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let counts: Vec<u64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(move || {
+                    let b = batch();
+                    let messages: Vec<&[u8]> = b.messages.iter().map(Vec::as_slice).collect();
+                    let mut n = 0u64;
+                    while Instant::now() < until {
+                        if batched {
+                            ed25519_dalek::verify_batch(&messages, &b.signatures, &b.keys).expect("valid batch");
+                        } else {
+                            for i in 0..BATCH {
+                                b.keys[i].verify_strict(messages[i], &b.signatures[i]).expect("valid signature");
+                            }
+                        }
+                        n += BATCH as u64;
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("verifier thread")).collect()
+    });
+    counts.iter().sum::<u64>() as f64 / secs
+}
+
+pub fn run(secs: f64) -> serde_json::Value {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let batched = rate(cores, secs, true);
+    let single = rate(cores, secs / 2.0, false);
+    println!("ed25519 verification on {cores} cores");
+    println!("  batches of {BATCH}:   {batched:>10.0} signatures/s");
+    println!("  one at a time:     {single:>10.0} signatures/s");
+    json!({ "cores": cores, "batch": BATCH, "batch_verify_per_sec": batched, "single_verify_per_sec": single })
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Transfer throughput and latency of 4 validators as 4 release processes on this machine, beside the
+# machine's limit (ed25519 batch verification on all cores), and the contract-call benchmark.
+#   scripts/bench-tps.sh                  30 s at saturation, then 30 s at half that rate
+#   BENCH_SECS=10 BENCH_ACCOUNTS=500 BENCH_CONTRACT_CALLS=500 scripts/bench-tps.sh   (bench-quick.sh)
+# Writes a table to stdout and the figures to ${BENCH_OUT:-bench-results.json}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+scripts/bootstrap
+cargo build --quiet --release --workspace --bins
+scripts/build-contracts >/dev/null
+BIN="$CARGO_TARGET_DIR/release"
+SECS="${BENCH_SECS:-30}"
+ACCOUNTS="${BENCH_ACCOUNTS:-2000}"
+CALLS="${BENCH_CONTRACT_CALLS:-2000}"
+OUT="${BENCH_OUT:-bench-results.json}"
+SEED=7
+DIR="$(mktemp -d /tmp/consort-bench-XXXXXX)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+"$BIN/consort-bench" --json "$DIR/verify.json" verify --secs 5
+"$BIN/consort-bench" --json "$DIR/contracts.json" contracts --calls "$CALLS" \
+  --wasm-dir "$CARGO_TARGET_DIR/wasm32-unknown-unknown/contract"
+
+"$BIN/consort-node" testnet --validators 4 --base-port 0 --out "$DIR/net" \
+  --accounts "$ACCOUNTS" --accounts-seed "$SEED" >/dev/null
+for i in 0 1 2 3; do
+  RUST_LOG=warn nohup "$BIN/consort-node" start --home "$DIR/net/node$i" >"$DIR/node$i.log" 2>&1 &
+  PIDS+=($!)
+done
+NODES=$(python3 -c 'import json,sys; print(",".join(n["rpc"] for n in json.load(open(sys.argv[1]))))' "$DIR/net/testnet.json")
+for url in ${NODES//,/ }; do
+  for _ in $(seq 1 600); do
+    h=$(curl -sf "$url/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])' 2>/dev/null || echo 0)
+    [ "$h" -ge 2 ] && break; sleep 0.2
+  done
+done
+
+echo
+"$BIN/consort-bench" --json "$DIR/saturation.json" load --nodes "$NODES" --accounts "$ACCOUNTS" --seed "$SEED" --secs "$SECS"
+HALF=$(python3 -c 'import json,sys; print(max(1, int(json.load(open(sys.argv[1]))["committed_tps"] / 2)))' "$DIR/saturation.json")
+echo
+"$BIN/consort-bench" --json "$DIR/half.json" load --nodes "$NODES" --accounts "$ACCOUNTS" --seed "$SEED" --secs "$SECS" --rate "$HALF"
+RSS=$(for p in "${PIDS[@]}"; do awk '/VmHWM/ {print $2}' "/proc/$p/status"; done | paste -sd, -)
+
+python3 - "$DIR" "$RSS" "$OUT" <<'PY'
+import json, sys, os, datetime, subprocess
+d, rss, out = sys.argv[1], [int(x) for x in sys.argv[2].split(",")], sys.argv[3]
+load = lambda n: json.load(open(os.path.join(d, n)))
+verify, contracts, sat, half = load("verify.json"), load("contracts.json"), load("saturation.json"), load("half.json")
+validators = 4
+eff = sat["committed_tps"] * validators / verify["batch_verify_per_sec"]
+mem = subprocess.run(["awk", "/MemTotal/ {print $2}", "/proc/meminfo"], capture_output=True, text=True).stdout.strip()
+result = {
+    "date": datetime.date.today().isoformat(), "cores": verify["cores"], "mem_kib": int(mem),
+    "verify": verify, "saturation": sat, "half_load": half, "contracts": contracts,
+    "peak_rss_mib": [r / 1024 for r in rss], "efficiency": eff,
+}
+json.dump(result, open(out, "w"), indent=2)
+print()
+print(f"== consort benchmarks, {result['date']}, {verify['cores']} cores, {int(mem)//1024} MiB")
+print(f"  batch verify (limit)        {verify['batch_verify_per_sec']:>10.0} sig/s  -> {verify['batch_verify_per_sec']/validators:.0f} tx/s with {validators} validators")
+print(f"  committed at saturation     {sat['committed_tps']:>10.0} tx/s  efficiency = {eff:.3f}")
+print(f"  blocks                      {sat['blocks_per_sec']:>10.2} /s, {sat['mean_txs_per_block']:.0f} txs/block")
+print(f"  latency at {half['offered_rate']} tx/s       p50 {half['latency_ms_p50']:.0f} ms, p99 {half['latency_ms_p99']:.0f} ms")
+print(f"  peak RSS per node           {', '.join(f'{r:.0f}' for r in result['peak_rss_mib'])} MiB")
+for row in contracts["rows"]:
+    print(f"  {row['call']:<32} {row['executor_per_sec']:>8.0f} calls/s  wasm/native {row['wasm_over_native']:.1f}x")
+print(f"figures written to {out}")
+PY

@@ -49,8 +49,8 @@ fn rate(threads: usize, secs: f64, batched: bool) -> f64 {
                         if batched {
                             ed25519_dalek::verify_batch(&messages, &b.signatures, &b.keys).expect("valid batch");
                         } else {
-                            for i in 0..BATCH {
-                                b.keys[i].verify_strict(messages[i], &b.signatures[i]).expect("valid signature");
+                            for ((key, message), signature) in b.keys.iter().zip(&messages).zip(&b.signatures) {
+                                key.verify_strict(message, signature).expect("valid signature");
                             }
                         }
                         n += BATCH as u64;

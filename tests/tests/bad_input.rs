@@ -52,6 +52,23 @@ async fn bad_txs_are_refused_counted_and_never_committed() -> anyhow::Result<()>
         assert_eq!(err.code(), Some(*code), "{err}");
     }
 
+    // A batch: each tx gets its own verdict, in order; an oversized batch is refused whole.
+    let batch = vec![tx(&dev0, &chain, start_nonce, 2), cases[0].1.clone(), tx(&dev0, &chain, start_nonce + 1, 3)];
+    let results = client.submit_batch(&batch).await?;
+    let verdicts: Vec<String> = results
+        .iter()
+        .map(|r| match r {
+            consort_sdk::api::BatchResult::Accepted { .. } => "accepted".to_string(),
+            consort_sdk::api::BatchResult::Refused { code, .. } => code.clone(),
+        })
+        .collect();
+    assert_eq!(verdicts, ["accepted", "bad_signature", "accepted"]);
+    let too_many = vec![tx(&dev0, &chain, start_nonce, 2); consort_sdk::api::TX_BATCH_MAX + 1];
+    assert_eq!(client.submit_batch(&too_many).await.unwrap_err().code(), Some("batch_too_large"));
+    let both = client.wait_for(&batch[2].hash(), FINALITY_DEADLINE).await?;
+    assert!(both.is_success());
+    let start_nonce = start_nonce + 2;
+
     // A replayed tx: commit one, then send the very same bytes again.
     let good = tx(&dev0, &chain, start_nonce, 7);
     assert!(client.submit_and_wait(&good, FINALITY_DEADLINE).await?.is_success());
@@ -94,12 +111,14 @@ async fn bad_txs_are_refused_counted_and_never_committed() -> anyhow::Result<()>
     let mut wallet = Wallet::connect(dev0.clone(), &client).await?;
     assert_eq!(wallet.next_nonce(), start_nonce + 1);
     assert!(client.submit_and_wait(&wallet.transfer(to, 1), FINALITY_DEADLINE).await?.is_success());
-    assert_eq!(client.balance(&to).await?, 8);
+    assert_eq!(client.balance(&to).await?, 2 + 3 + 7 + 1, "the batch's two, the replayed one, this one");
 
     let metrics = reqwest::get(format!("{url}/metrics")).await?.text().await?;
     for (code, _) in &cases {
+        // The forged tx was also refused inside the batch.
+        let times = if *code == "bad_signature" { 2 } else { 1 };
         assert!(
-            metrics.contains(&format!("consort_txs_rejected_total{{reason=\"{code}\"}} 1")),
+            metrics.contains(&format!("consort_txs_rejected_total{{reason=\"{code}\"}} {times}")),
             "{code} counted:\n{metrics}"
         );
     }

@@ -3,6 +3,8 @@
 # machine's limit (ed25519 batch verification on all cores), and the contract-call benchmark.
 #   scripts/bench-tps.sh                  30 s at saturation, then 30 s at half that rate
 #   BENCH_SECS=10 BENCH_ACCOUNTS=500 BENCH_CONTRACT_CALLS=500 scripts/bench-tps.sh   (bench-quick.sh)
+#   BENCH_STATE_ACCOUNTS=1000000 scripts/bench-tps.sh   growth: that many funded accounts in state
+#     (BENCH_ACCOUNTS of them send the load)
 # Writes a table to stdout and the figures to ${BENCH_OUT:-bench-results.json}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,8 @@ BIN="$CARGO_TARGET_DIR/release"
 SECS="${BENCH_SECS:-30}"
 ACCOUNTS="${BENCH_ACCOUNTS:-2000}"
 CALLS="${BENCH_CONTRACT_CALLS:-2000}"
+STATE_ACCOUNTS="${BENCH_STATE_ACCOUNTS:-$ACCOUNTS}"
+[ "$STATE_ACCOUNTS" -ge "$ACCOUNTS" ] || STATE_ACCOUNTS="$ACCOUNTS"
 OUT="${BENCH_OUT:-bench-results.json}"
 SEED=7
 DIR="$(mktemp -d /tmp/consort-bench-XXXXXX)"
@@ -26,7 +30,7 @@ trap cleanup EXIT
   --wasm-dir "$CARGO_TARGET_DIR/wasm32-unknown-unknown/contract"
 
 "$BIN/consort-node" testnet --validators 4 --base-port 0 --out "$DIR/net" \
-  --accounts "$ACCOUNTS" --accounts-seed "$SEED" >/dev/null
+  --accounts "$STATE_ACCOUNTS" --accounts-seed "$SEED" >/dev/null
 for i in 0 1 2 3; do
   RUST_LOG=warn nohup "$BIN/consort-node" start --home "$DIR/net/node$i" >"$DIR/node$i.log" 2>&1 &
   PIDS+=($!)
@@ -46,7 +50,7 @@ echo
 "$BIN/consort-bench" --json "$DIR/half.json" load --nodes "$NODES" --accounts "$ACCOUNTS" --seed "$SEED" --secs "$SECS" --rate "$HALF"
 RSS=$(for p in "${PIDS[@]}"; do awk '/VmHWM/ {print $2}' "/proc/$p/status"; done | paste -sd, -)
 
-python3 - "$DIR" "$RSS" "$OUT" <<'PY'
+python3 - "$DIR" "$RSS" "$OUT" "$STATE_ACCOUNTS" <<'PY'
 import json, sys, os, datetime, subprocess
 d, rss, out = sys.argv[1], [int(x) for x in sys.argv[2].split(",")], sys.argv[3]
 load = lambda n: json.load(open(os.path.join(d, n)))
@@ -57,11 +61,11 @@ mem = subprocess.run(["awk", "/MemTotal/ {print $2}", "/proc/meminfo"], capture_
 result = {
     "date": datetime.date.today().isoformat(), "cores": verify["cores"], "mem_kib": int(mem),
     "verify": verify, "saturation": sat, "half_load": half, "contracts": contracts,
-    "peak_rss_mib": [r / 1024 for r in rss], "efficiency": eff,
+    "peak_rss_mib": [r / 1024 for r in rss], "efficiency": eff, "state_accounts": int(sys.argv[4]),
 }
 json.dump(result, open(out, "w"), indent=2)
 print()
-print(f"== consort benchmarks, {result['date']}, {verify['cores']} cores, {int(mem)//1024} MiB")
+print(f"== consort benchmarks, {result['date']}, {verify['cores']} cores, {int(mem)//1024} MiB, {result['state_accounts']} funded accounts")
 print(f"  batch verify (limit)        {verify['batch_verify_per_sec']:>10.0} sig/s  -> {verify['batch_verify_per_sec']/validators:.0f} tx/s with {validators} validators")
 print(f"  committed at saturation     {sat['committed_tps']:>10.0} tx/s  efficiency = {eff:.3f}")
 print(f"  blocks                      {sat['blocks_per_sec']:>10.2} /s, {sat['mean_txs_per_block']:.0f} txs/block")

@@ -112,10 +112,12 @@ fn start_network(state: &Arc<NodeState>, node_key: &Keypair) -> anyhow::Result<t
             NetEvent::Synced { peer, response } => HostEvent::Synced { peer, response },
             NetEvent::PeerConnected(peer) => HostEvent::PeerConnected(peer),
             NetEvent::PeerAhead(peer) => HostEvent::PeerAhead(peer),
-            NetEvent::Tx(bytes) => {
+            NetEvent::Txs(batch) => {
                 // Gossiped txs go through the same admission as RPC submissions; refusals are normal
                 // (most are duplicates of what we already hold).
-                let _ = crate::admission::admit(&sink_state, &bytes);
+                for bytes in batch {
+                    let _ = crate::admission::admit(&sink_state, &bytes);
+                }
                 return;
             }
         };

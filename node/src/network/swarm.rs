@@ -1,7 +1,7 @@
 use super::gossip_check::{GossipCheck, Verdict};
 use super::sync_codec::{SyncCodec, SYNC_PROTOCOL};
-use consort_sdk::encoding::encode;
-use consort_sdk::{ConsensusGossip, ConsensusMessage, SyncRequest, SyncResponse};
+use consort_sdk::encoding::{decode, encode};
+use consort_sdk::{ConsensusGossip, ConsensusMessage, SyncRequest, SyncResponse, TxGossip};
 use futures::StreamExt;
 use libp2p::swarm::{ListenError, NetworkBehaviour, SwarmEvent};
 use libp2p::{
@@ -15,6 +15,12 @@ use tokio::sync::mpsc;
 /// Queued commands from the host before it waits for the network.
 pub const NET_COMMANDS_MAX: usize = 1024;
 const REDIAL_INTERVAL: Duration = Duration::from_secs(2);
+/// Admitted txs are gossiped at least this often, in one message.
+const TX_GOSSIP_FLUSH: Duration = Duration::from_millis(50);
+/// A tx batch goes out early once it holds this many bytes.
+const TX_GOSSIP_BATCH_BYTES: usize = 256 * 1024;
+/// Most txs a gossiped batch may carry.
+pub const TX_GOSSIP_TXS_MAX: usize = 8192;
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
@@ -49,7 +55,8 @@ pub enum NetEvent {
         from: PeerId,
     },
     /// Encoded tx bytes gossiped by a member, to be admitted like an RPC submission.
-    Tx(Vec<u8>),
+    /// A gossiped batch of txs, each still to pass admission.
+    Txs(Vec<Vec<u8>>),
     Synced {
         peer: PeerId,
         response: SyncResponse,
@@ -63,6 +70,7 @@ pub enum NetEvent {
 #[derive(Debug)]
 pub enum NetCommand {
     PublishConsensus(ConsensusMessage),
+    /// An admitted tx to gossip; txs go out in batches (see `TxGossip`).
     PublishTx(Vec<u8>),
     RequestSync {
         peer: PeerId,
@@ -133,10 +141,14 @@ pub fn spawn(
     swarm.listen_on(config.listen.clone())?;
 
     let (commands, mut inbox) = mpsc::channel(NET_COMMANDS_MAX);
+    let message_bytes_max = config.message_bytes_max;
     let peers = config.peers;
     let mut resend: u64 = 0;
     tokio::spawn(async move {
         let mut redial = tokio::time::interval(REDIAL_INTERVAL);
+        let mut flush = tokio::time::interval(TX_GOSSIP_FLUSH);
+        let mut pending = TxGossip { txs: Vec::new() };
+        let mut pending_bytes = 0usize;
         loop {
             tokio::select! {
                 command = inbox.recv() => {
@@ -164,9 +176,24 @@ pub fn spawn(
                             let gossip = ConsensusGossip { msg, resend };
                             let _ = behaviour.gossipsub.publish(consensus_topic.clone(), encode(&gossip));
                         }
-                        NetCommand::PublishTx(bytes) => { let _ = behaviour.gossipsub.publish(tx_topic.clone(), bytes); }
+                        NetCommand::PublishTx(bytes) => {
+                            pending_bytes += bytes.len();
+                            pending.txs.push(bytes);
+                            if pending_bytes >= TX_GOSSIP_BATCH_BYTES.min(message_bytes_max / 2) {
+                                let batch = std::mem::replace(&mut pending, TxGossip { txs: Vec::new() });
+                                pending_bytes = 0;
+                                let _ = behaviour.gossipsub.publish(tx_topic.clone(), encode(&batch));
+                            }
+                        }
                         NetCommand::RequestSync { peer, request } => { behaviour.sync.send_request(&peer, request); }
                         NetCommand::SetAllowedPeers(_) => {}
+                    }
+                }
+                _ = flush.tick() => {
+                    if !pending.txs.is_empty() {
+                        let batch = std::mem::replace(&mut pending, TxGossip { txs: Vec::new() });
+                        pending_bytes = 0;
+                        let _ = swarm.behaviour_mut().gossipsub.publish(tx_topic.clone(), encode(&batch));
                     }
                 }
                 _ = redial.tick() => {
@@ -226,8 +253,16 @@ fn on_event(
                     }
                 }
             } else {
-                // Txs are checked fully by admission; relay them once they are at least well-sized.
-                (gossipsub::MessageAcceptance::Accept, Some(NetEvent::Tx(message.data)))
+                // Txs are checked fully by admission; a batch is relayed once it decodes within limits.
+                match decode::<TxGossip>(&message.data, check.message_bytes_max) {
+                    Ok(batch) if batch.txs.len() <= TX_GOSSIP_TXS_MAX => {
+                        (gossipsub::MessageAcceptance::Accept, Some(NetEvent::Txs(batch.txs)))
+                    }
+                    _ => {
+                        metrics.gossip_rejected.inc();
+                        (gossipsub::MessageAcceptance::Reject, None)
+                    }
+                }
             };
             // False only if the message already left the cache, which is harmless.
             let _ = swarm.behaviour_mut().gossipsub.report_message_validation_result(

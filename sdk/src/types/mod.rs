@@ -24,4 +24,4 @@ pub use keys::{PublicKey, Signature};
 pub use receipt::{Receipt, TxOutcome};
 pub use tx::{Action, SignedTx, Tx, CHAIN_ID_BYTES_MAX};
 pub use vote::{Commit, CommitSig, Proposal, SignedProposal, SignedVote, Vote, VoteKind};
-pub use wire::{ConsensusGossip, ConsensusMessage, SyncRequest, SyncResponse};
+pub use wire::{ConsensusGossip, ConsensusMessage, SyncRequest, SyncResponse, TxGossip};

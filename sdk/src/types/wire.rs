@@ -33,3 +33,10 @@ pub struct SyncRequest {
 pub struct SyncResponse {
     pub blocks: Vec<(Block, Commit)>,
 }
+
+/// What travels on the tx topic `consort/<chain_id>/txs`: admitted txs, each its canonical bytes, sent in
+/// batches because one gossip message per tx floods gossipsub's send queues and crowds out consensus.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct TxGossip {
+    pub txs: Vec<Vec<u8>>,
+}

@@ -3,7 +3,7 @@
 
 use consort_contract::mock::MockChain;
 use consort_node::contracts::{ContractEngine, ContractLimits};
-use consort_node::exec::{execute_block, Executed};
+use consort_node::exec::{execute_block, Executed, TxVerifier};
 use consort_node::genesis::{Genesis, GenesisAccount, GenesisValidator};
 use consort_node::storage::{BlockRecord, ChainHead, Store};
 use consort_sdk::{Action, Address, Block, BlockHeader, Commit, Hash, Keypair, SignedTx, Tx};
@@ -26,6 +26,7 @@ const PEER: &str = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA";
 struct Chain {
     store: Store,
     engine: ContractEngine,
+    verifier: TxVerifier,
     head: ChainHead,
     nonces: std::collections::HashMap<Address, u64>,
     _dir: tempfile::TempDir,
@@ -55,7 +56,7 @@ impl Chain {
         store.init_genesis(genesis.hash(), &genesis.state_writes(), head.clone())?;
         let limits = ContractLimits::default();
         let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16)?;
-        Ok(Chain { store, engine, head, nonces: Default::default(), _dir: dir })
+        Ok(Chain { store, engine, verifier: TxVerifier::default(), head, nonces: Default::default(), _dir: dir })
     }
 
     fn sign(&mut self, key: &Keypair, action: Action) -> SignedTx {
@@ -80,7 +81,14 @@ impl Chain {
             },
             txs,
         };
-        let executed = execute_block(&self.engine, Arc::new(self.store.clone()), &block, CHAIN, &self.head.app_hash)?;
+        let executed = execute_block(
+            &self.engine,
+            &self.verifier,
+            Arc::new(self.store.clone()),
+            &block,
+            CHAIN,
+            &self.head.app_hash,
+        )?;
         let block_hash = block.hash();
         let commit = Commit { height, round: 0, block_hash, signatures: vec![] };
         self.head = ChainHead { height, block_hash, block_time_ms: height * 1000, app_hash: executed.app_hash };

@@ -1,4 +1,5 @@
-//! Admission of submitted txs into the mempool: size, decoding, chain, signature, nonce window, funds.
+//! Admission of submitted and gossiped txs into the mempool: size, decoding, chain, signature, nonce window,
+//! funds.
 
 use crate::exec::{check_admission, check_stateless, is_deployer, Overlay, TxRejection};
 use crate::mempool::MempoolRejection;
@@ -35,13 +36,42 @@ impl AdmissionError {
 
 /// Checks `bytes` as a signed tx and, if it passes every rule, adds it to the mempool.
 pub fn admit(state: &NodeState, bytes: &[u8]) -> Result<Hash, AdmissionError> {
+    admit_many(state, &[bytes]).pop().expect("one result per tx")
+}
+
+/// `admit` for many txs, one result each, in order. Their signatures are verified together, on all cores.
+pub fn admit_many(state: &NodeState, txs: &[&[u8]]) -> Vec<Result<Hash, AdmissionError>> {
+    let limits = state.contracts.limits();
+    let mut results: Vec<Result<(SignedTx, Hash), AdmissionError>> =
+        txs.iter().map(|bytes| decode_checked(state, bytes, &limits)).collect();
+    let (decoded, hashes): (Vec<&SignedTx>, Vec<Hash>) =
+        results.iter().filter_map(|r| r.as_ref().ok()).map(|(tx, hash)| (tx, *hash)).unzip();
+    let mut signatures_ok = state.verifier.verify(&decoded, &hashes).into_iter();
+    for result in results.iter_mut().filter(|r| r.is_ok()) {
+        if signatures_ok.next() != Some(true) {
+            *result = Err(TxRejection::BadSignature.into());
+        }
+    }
+    results.into_iter().map(|r| r.and_then(|(tx, hash)| admit_verified(state, tx, hash))).collect()
+}
+
+fn decode_checked(
+    state: &NodeState,
+    bytes: &[u8],
+    limits: &crate::contracts::ContractLimits,
+) -> Result<(SignedTx, Hash), AdmissionError> {
     let limit = state.config.mempool.tx_bytes_max;
     if bytes.len() > limit {
         return Err(AdmissionError::TooLarge { len: bytes.len(), limit });
     }
     let tx: SignedTx = decode(bytes, limit).map_err(AdmissionError::Malformed)?;
-    check_stateless(&tx, &state.chain_id, &state.contracts.limits())?;
+    check_stateless(&tx, &state.chain_id, limits)?;
     let hash = tx.hash();
+    Ok((tx, hash))
+}
+
+/// The stateful checks and the mempool, for a tx whose signature verified.
+fn admit_verified(state: &NodeState, tx: SignedTx, hash: Hash) -> Result<Hash, AdmissionError> {
     let sender = tx.sender();
     // Hold the pool while reading the account so a concurrent commit-and-prune cannot slip between.
     let mut pool = state.mempool.lock().expect("mempool lock poisoned");

@@ -6,7 +6,7 @@ use crate::block_check::check_block;
 use crate::config::NodeConfig;
 use crate::consensus::{Core, TimeoutParams, Validator, ValidatorSet};
 use crate::contracts::ContractEngine;
-use crate::exec::{execute_block, Account, Overlay, SharedState};
+use crate::exec::{execute_block, Account, Overlay, SharedState, TxVerifier};
 use crate::genesis::Genesis;
 use crate::governance;
 use crate::governance::records::{member_prefix, ChainLimits, ValidatorRecord, LIMITS_KEY, VALIDATORS_KEY};
@@ -29,6 +29,8 @@ pub struct NodeState {
     pub config: NodeConfig,
     pub store: Store,
     pub contracts: ContractEngine,
+    /// Verifies tx signatures once per node: at admission, remembered for execution.
+    pub verifier: TxVerifier,
     pub mempool: Mutex<Mempool>,
     pub metrics: Metrics,
     /// The validator set for the height in progress; shared with the gossip checks.
@@ -200,6 +202,7 @@ pub fn open_state(
     let state = NodeState {
         chain_id: genesis.chain_id.clone(),
         contracts,
+        verifier: TxVerifier::default(),
         mempool: Mutex::new(Mempool::new(config.mempool.txs_max)),
         config,
         store,
@@ -248,7 +251,8 @@ pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyh
     check_block(block, &head, &state.chain_id, &validators, state.limits().block_txs_max as usize)?;
     let block_hash = block.hash();
     validators.verify_commit(&state.chain_id, block.header.height, &block_hash, commit)?;
-    let executed = execute_block(&state.contracts, state.shared_state(), block, &state.chain_id, &head.app_hash)?;
+    let executed =
+        execute_block(&state.contracts, &state.verifier, state.shared_state(), block, &state.chain_id, &head.app_hash)?;
     let new_head = ChainHead {
         height: block.header.height,
         block_hash,

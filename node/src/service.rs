@@ -10,7 +10,10 @@ use anyhow::Context;
 use consort_sdk::encoding::encode;
 use consort_sdk::{Keypair, SyncRequest, SyncResponse};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// Runs the node in `home` until a shutdown signal. `on_ready` gets the bound RPC address.
@@ -26,7 +29,7 @@ pub async fn run(
     let listen = config.rpc.listen;
     let (state, inbox) = open_state(config, &genesis, &home.data_dir(), &validator_key)?;
     let state = Arc::new(state);
-    let net = start_network(&state, &node_key)?;
+    let (net, gossip_admission) = start_network(&state, &node_key)?;
     let host = Host::new(state.clone(), validator_key, inbox, Some(net))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -54,6 +57,7 @@ pub async fn run(
     let _ = stop_tx.send(true);
     host.await.context("host loop panicked")?.context("consensus host loop failed")?;
     server.await.context("RPC task failed")?.context("RPC server failed")?;
+    drop(gossip_admission);
     let height = state.head().height;
     drop(state);
     tracing::info!(height, "stopped cleanly");
@@ -66,7 +70,7 @@ async fn host_done(host: &tokio::task::JoinHandle<anyhow::Result<()>>) -> anyhow
         if host.is_finished() {
             return Ok(());
         }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -80,8 +84,11 @@ async fn shutdown_signal() -> anyhow::Result<()> {
 }
 
 /// Starts the libp2p network: members' peers from state, peers to dial from config. Returns the command
-/// channel.
-fn start_network(state: &Arc<NodeState>, node_key: &Keypair) -> anyhow::Result<tokio::sync::mpsc::Sender<NetCommand>> {
+/// channel and the thread that admits gossiped txs.
+fn start_network(
+    state: &Arc<NodeState>,
+    node_key: &Keypair,
+) -> anyhow::Result<(tokio::sync::mpsc::Sender<NetCommand>, GossipAdmission)> {
     let p2p = &state.config.p2p;
     let listen = p2p.listen.parse().with_context(|| format!("p2p.listen {:?} is not a multiaddr", p2p.listen))?;
     let peers = p2p
@@ -105,6 +112,7 @@ fn start_network(state: &Arc<NodeState>, node_key: &Keypair) -> anyhow::Result<t
     };
     let server_state = state.clone();
     let serve = Box::new(move |req: &SyncRequest| serve_sync(&server_state, req));
+    let (gossiped, gossip_admission) = GossipAdmission::spawn(state.clone())?;
     let sink_state = state.clone();
     let sink = Box::new(move |event: NetEvent| {
         let to_host = match event {
@@ -113,11 +121,8 @@ fn start_network(state: &Arc<NodeState>, node_key: &Keypair) -> anyhow::Result<t
             NetEvent::PeerConnected(peer) => HostEvent::PeerConnected(peer),
             NetEvent::PeerAhead(peer) => HostEvent::PeerAhead(peer),
             NetEvent::Txs(batch) => {
-                // Gossiped txs go through the same admission as RPC submissions; refusals are normal
-                // (most are duplicates of what we already hold).
-                for bytes in batch {
-                    let _ = crate::admission::admit(&sink_state, &bytes);
-                }
+                // A full queue drops the batch: its txs still reach us in the block that includes them.
+                let _ = gossiped.try_send(batch);
                 return;
             }
         };
@@ -134,7 +139,55 @@ fn start_network(state: &Arc<NodeState>, node_key: &Keypair) -> anyhow::Result<t
     )?;
     tracing::info!(peer_id = %handle.local_peer_id, "p2p identity");
     let _ = state.tx_gossip.set(handle.commands.clone());
-    Ok(handle.commands)
+    Ok((handle.commands, gossip_admission))
+}
+
+/// Gossiped tx batches waiting for admission; beyond this the network drops them rather than queue more.
+pub const GOSSIP_BATCHES_QUEUED: usize = 256;
+
+/// Admits gossiped txs on a thread of their own, so signature checks never hold up the network loop.
+/// Refusals are normal there (most are txs we already hold).
+struct GossipAdmission {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often an idle gossip admission thread looks whether the node is stopping.
+const GOSSIP_ADMISSION_STOP_POLL: Duration = Duration::from_millis(100);
+
+impl GossipAdmission {
+    fn spawn(state: Arc<NodeState>) -> anyhow::Result<(SyncSender<Vec<Vec<u8>>>, GossipAdmission)> {
+        let (queue, batches) = sync_channel::<Vec<Vec<u8>>>(GOSSIP_BATCHES_QUEUED);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("gossip-admission".into())
+            .spawn(move || {
+                while !stopping.load(Ordering::Relaxed) {
+                    match batches.recv_timeout(GOSSIP_ADMISSION_STOP_POLL) {
+                        Ok(batch) => {
+                            let txs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+                            crate::admission::admit_many(&state, &txs);
+                        }
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            })
+            .context("cannot start the gossip admission thread")?;
+        Ok((queue, GossipAdmission { stop, thread: Some(thread) }))
+    }
+}
+
+/// Ends the thread and waits for it, on every way out of `run`: its hold on the database must be gone
+/// before the process exits, or RocksDB aborts.
+impl Drop for GossipAdmission {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if self.thread.take().is_some_and(|thread| thread.join().is_err()) {
+            tracing::error!("the gossip admission thread panicked");
+        }
+    }
 }
 
 /// Answers a block-sync request from storage: consecutive blocks with their commits, within limits.

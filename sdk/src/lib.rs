@@ -10,6 +10,7 @@ pub mod client;
 pub mod encoding;
 pub mod keys;
 pub mod signing;
+pub mod tx_signatures;
 pub mod types;
 
 #[cfg(feature = "client")]

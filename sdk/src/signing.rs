@@ -105,12 +105,6 @@ impl std::fmt::Debug for Keypair {
     }
 }
 
-impl SignedTx {
-    pub fn verify_signature(&self) -> Result<(), SignatureError> {
-        verify(TX_DOMAIN, &self.tx, &self.tx.signer, &self.signature)
-    }
-}
-
 impl Vote {
     pub fn verify_signature(&self, key: &PublicKey, signature: &Signature) -> Result<(), SignatureError> {
         verify(VOTE_DOMAIN, self, key, signature)

@@ -1,6 +1,6 @@
 use super::contract_actions::{self, move_funds, BlockEnv, Effects};
 use super::tx_rules::{check_authorised, check_well_formed, gas_cost, TxRejection};
-use super::{app_hash, Overlay, SharedState, StateWrites};
+use super::{app_hash, Overlay, SharedState, StateWrites, TxVerifier};
 use crate::contracts::ContractEngine;
 use crate::storage::StoreError;
 use consort_sdk::{Action, Block, Hash, Receipt, SignedTx, TxOutcome};
@@ -17,6 +17,7 @@ pub struct Executed {
 /// still consumes its nonce depends on whether it was validly authorised (see `apply_tx`).
 pub fn execute_block(
     engine: &ContractEngine,
+    verifier: &TxVerifier,
     state: SharedState,
     block: &Block,
     chain_id: &str,
@@ -30,15 +31,17 @@ pub fn execute_block(
         engine,
         limits: engine.limits(),
     };
+    let hashes: Vec<Hash> = block.txs.iter().map(SignedTx::hash).collect();
+    let signatures_ok = verifier.verify(&block.txs.iter().collect::<Vec<_>>(), &hashes);
     let mut receipts = Vec::with_capacity(block.txs.len());
-    for (index, tx) in block.txs.iter().enumerate() {
-        let (result, gas_used) = apply_tx(&mut overlay, &env, tx)?;
+    for (index, (tx, tx_hash)) in block.txs.iter().zip(hashes).enumerate() {
+        let (result, gas_used) = apply_tx(&mut overlay, &env, tx, signatures_ok[index])?;
         let (outcome, effects) = match result {
             Ok(effects) => (TxOutcome::Success, effects),
             Err(r) => (TxOutcome::Failed { code: r.code().to_owned(), message: r.to_string() }, Effects::default()),
         };
         receipts.push(Receipt {
-            tx_hash: tx.hash(),
+            tx_hash,
             height: block.header.height,
             index: index as u32,
             outcome,
@@ -60,6 +63,7 @@ fn apply_tx(
     state: &mut Overlay,
     env: &BlockEnv<'_>,
     tx: &SignedTx,
+    signature_ok: bool,
 ) -> Result<(Result<Effects, TxRejection>, u64), StoreError> {
     let base_gas = gas_cost(&tx.tx.action);
     let sender = tx.sender();
@@ -69,7 +73,7 @@ fn apply_tx(
     if tx.tx.nonce != from.nonce {
         return Ok((Err(TxRejection::NonceMismatch { expected: from.nonce, got: tx.tx.nonce }), base_gas));
     }
-    if let Err(rejection) = check_authorised(tx, env.chain_id) {
+    if let Err(rejection) = check_authorised(tx, env.chain_id, signature_ok) {
         return Ok((Err(rejection), base_gas));
     }
     from.nonce += 1;
@@ -208,8 +212,15 @@ mod tests {
             transfer_tx(&stranger, 0, bob, 1), // unknown sender
             transfer_tx(&alice, 2, bob, 0),    // zero amount, nonce consumed
         ];
-        let executed =
-            execute_block(test_engine(), Arc::new(state.clone()), &block_of(txs), CHAIN, &Hash::ZERO).unwrap();
+        let executed = execute_block(
+            test_engine(),
+            &TxVerifier::default(),
+            Arc::new(state.clone()),
+            &block_of(txs),
+            CHAIN,
+            &Hash::ZERO,
+        )
+        .unwrap();
         let codes: Vec<_> = executed.receipts.iter().map(code_of).collect();
         assert_eq!(
             codes,
@@ -236,10 +247,22 @@ mod tests {
         let alice = Keypair::generate();
         let state = state_with(&[(alice.address(), 100)]);
         let block = block_of(vec![transfer_tx(&alice, 0, Address([1; 20]), 5)]);
-        let a = execute_block(test_engine(), Arc::new(state.clone()), &block, CHAIN, &Hash::ZERO).unwrap();
-        let b = execute_block(test_engine(), Arc::new(state.clone()), &block, CHAIN, &Hash::ZERO).unwrap();
+        let a =
+            execute_block(test_engine(), &TxVerifier::default(), Arc::new(state.clone()), &block, CHAIN, &Hash::ZERO)
+                .unwrap();
+        let b =
+            execute_block(test_engine(), &TxVerifier::default(), Arc::new(state.clone()), &block, CHAIN, &Hash::ZERO)
+                .unwrap();
         assert_eq!(a.app_hash, b.app_hash);
-        let c = execute_block(test_engine(), Arc::new(state.clone()), &block, CHAIN, &Hash([1; 32])).unwrap();
+        let c = execute_block(
+            test_engine(),
+            &TxVerifier::default(),
+            Arc::new(state.clone()),
+            &block,
+            CHAIN,
+            &Hash([1; 32]),
+        )
+        .unwrap();
         assert_ne!(a.app_hash, c.app_hash, "the app hash chains over the previous one");
     }
 
@@ -260,7 +283,7 @@ mod tests {
                 let to = if to < keys.len() { keys[to].address() } else { Address([to as u8; 20]) };
                 let amount = if small { amount % 1000 } else { amount };
                 let tx = transfer_tx(&keys[from], nonces[from] + nonce_skew / 2, to, amount);
-                let executed = execute_block(test_engine(), Arc::new(state.clone()), &block_of(vec![tx]), CHAIN, &Hash::ZERO).unwrap();
+                let executed = execute_block(test_engine(), &TxVerifier::default(), Arc::new(state.clone()), &block_of(vec![tx]), CHAIN, &Hash::ZERO).unwrap();
                 apply(&mut state, &executed);
                 nonces[from] = decode::<Account>(&state[&account_key(&keys[from].address())], 64).unwrap().nonce;
                 prop_assert_eq!(total_supply(&state), before);

@@ -7,6 +7,7 @@ mod block_executor;
 mod contract_actions;
 mod overlay;
 mod tx_rules;
+mod tx_verifier;
 
 pub use account::{account_key, Account};
 pub use app_hash::app_hash;
@@ -16,3 +17,4 @@ pub use overlay::{Checkpoint, Overlay, SharedState, StateReader, StateWrites};
 pub use tx_rules::{
     check_admission, check_authorised, check_stateless, check_well_formed, gas_cost, spend, TxRejection,
 };
+pub use tx_verifier::TxVerifier;

@@ -115,13 +115,22 @@ pub fn spend(action: &Action) -> u128 {
     }
 }
 
-/// Is the tx really from its signer, for this chain? Txs that fail this must have no effect at all.
-pub fn check_authorised(tx: &SignedTx, chain_id: &str) -> Result<(), TxRejection> {
+/// Is the tx really from its signer, for this chain? `signature_ok` is the `TxVerifier`'s verdict on it.
+/// Txs that fail this must have no effect at all.
+pub fn check_authorised(tx: &SignedTx, chain_id: &str, signature_ok: bool) -> Result<(), TxRejection> {
+    check_chain(tx, chain_id)?;
+    match signature_ok {
+        true => Ok(()),
+        false => Err(TxRejection::BadSignature),
+    }
+}
+
+pub fn check_chain(tx: &SignedTx, chain_id: &str) -> Result<(), TxRejection> {
     if tx.tx.chain_id != chain_id {
         let got = tx.tx.chain_id.chars().take(CHAIN_ID_BYTES_MAX).collect();
         return Err(TxRejection::WrongChainId { expected: chain_id.to_owned(), got });
     }
-    tx.verify_signature().map_err(|_| TxRejection::BadSignature)
+    Ok(())
 }
 
 fn check_size(what: &'static str, len: usize, max: u32) -> Result<(), TxRejection> {
@@ -159,9 +168,11 @@ pub fn check_well_formed(tx: &SignedTx, limits: &ContractLimits) -> Result<(), T
 }
 
 /// Checks that need no state, the cheap ones before the signature.
+/// The checks that need neither state nor the signature: the signature is verified afterwards, for many txs
+/// at once (see `TxVerifier`).
 pub fn check_stateless(tx: &SignedTx, chain_id: &str, limits: &ContractLimits) -> Result<(), TxRejection> {
     check_well_formed(tx, limits)?;
-    check_authorised(tx, chain_id)
+    check_chain(tx, chain_id)
 }
 
 /// Checks against the sender's committed account before a tx enters the mempool. `pending_spend` is what

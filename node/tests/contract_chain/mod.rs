@@ -6,7 +6,7 @@
 
 use consort_node::contracts::records::deployer_key;
 use consort_node::contracts::{ContractEngine, ContractLimits};
-use consort_node::exec::{account_key, execute_block, Account};
+use consort_node::exec::{account_key, execute_block, Account, TxVerifier};
 use consort_sdk::encoding::{decode, encode};
 use consort_sdk::{Action, Address, Block, BlockHeader, Hash, Keypair, Receipt, SignedTx, Tx, TxOutcome};
 use std::collections::BTreeMap;
@@ -19,6 +19,7 @@ pub const GAS: u64 = 20_000_000;
 pub struct Chain {
     pub state: BTreeMap<Vec<u8>, Vec<u8>>,
     pub engine: ContractEngine,
+    pub verifier: TxVerifier,
     pub height: u64,
     pub app_hash: Hash,
     nonces: BTreeMap<Address, u64>,
@@ -39,7 +40,14 @@ impl Chain {
             state.insert(deployer_key(&k.address()), Vec::new());
         }
         let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16).unwrap();
-        Chain { state, engine, height: 0, app_hash: Hash::ZERO, nonces: BTreeMap::new() }
+        Chain {
+            state,
+            engine,
+            verifier: TxVerifier::default(),
+            height: 0,
+            app_hash: Hash::ZERO,
+            nonces: BTreeMap::new(),
+        }
     }
 
     /// A chain whose state is `genesis`'s (members, validators, limits, accounts, deployers).
@@ -76,7 +84,8 @@ impl Chain {
             txs,
         };
         let executed =
-            execute_block(&self.engine, Arc::new(self.state.clone()), &block, CHAIN, &self.app_hash).unwrap();
+            execute_block(&self.engine, &self.verifier, Arc::new(self.state.clone()), &block, CHAIN, &self.app_hash)
+                .unwrap();
         for (k, v) in executed.state_writes {
             match v {
                 Some(v) => self.state.insert(k, v),

@@ -1,0 +1,189 @@
+//! Tx signature checks, done once per node, in batches and on every core: a tx verified when it was
+//! admitted is not verified again when its block executes, each signer key is checked once, and the txs of
+//! a block or a gossiped batch are batch-verified in parallel.
+//!
+//! Only successes are remembered, keyed by the tx hash. The hash covers every signed byte and the
+//! signature, so a remembered hash stands for exactly the bytes that verified: the verdict is the same
+//! whichever path a node took, as consensus requires (and batch verification agrees with single
+//! verification, see `consort_sdk::tx_signatures`).
+
+use consort_sdk::tx_signatures::{signer_key_ok, verify_tx_signatures, TX_BATCH_VERIFY_MAX};
+use consort_sdk::{Hash, PublicKey, SignedTx};
+use std::collections::HashMap;
+use std::hash::Hash as StdHash;
+use std::sync::Mutex;
+
+/// Verified tx hashes remembered per generation (two generations are kept): enough for a full mempool
+/// (`mempool.txs_max` defaults to 50,000) between admission and execution. About 5 MiB per generation.
+pub const VERIFIED_TXS_MAX: usize = 100_000;
+/// Signer keys whose check is remembered per generation (two are kept). About 1 MiB per generation.
+pub const SIGNER_KEYS_MAX: usize = 16_384;
+
+/// A bounded map that forgets its least recently touched half: when the current generation is full it
+/// becomes the previous one and the old previous one is dropped. A hit in the previous generation moves
+/// the entry forward, so entries in use survive.
+struct Generations<K, V> {
+    current: HashMap<K, V>,
+    previous: HashMap<K, V>,
+    max: usize,
+}
+
+impl<K: Eq + StdHash + Copy, V: Clone> Generations<K, V> {
+    fn new(max: usize) -> Self {
+        Generations { current: HashMap::new(), previous: HashMap::new(), max }
+    }
+
+    fn get(&mut self, key: &K) -> Option<V> {
+        if let Some(v) = self.current.get(key) {
+            return Some(v.clone());
+        }
+        let v = self.previous.remove(key)?;
+        self.insert(*key, v.clone());
+        Some(v)
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        if self.current.len() >= self.max {
+            self.previous = std::mem::take(&mut self.current);
+        }
+        self.current.insert(key, value);
+    }
+}
+
+pub struct TxVerifier {
+    verified: Mutex<Generations<Hash, ()>>,
+    keys: Mutex<Generations<PublicKey, bool>>,
+    threads: usize,
+}
+
+impl Default for TxVerifier {
+    fn default() -> Self {
+        TxVerifier::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+}
+
+impl TxVerifier {
+    /// A verifier that uses at most `threads` threads per call.
+    pub fn new(threads: usize) -> Self {
+        TxVerifier {
+            verified: Mutex::new(Generations::new(VERIFIED_TXS_MAX)),
+            keys: Mutex::new(Generations::new(SIGNER_KEYS_MAX)),
+            threads: threads.max(1),
+        }
+    }
+
+    /// Whether each tx's signature verifies for its signer (`hashes[i]` is `txs[i].hash()`).
+    pub fn verify(&self, txs: &[&SignedTx], hashes: &[Hash]) -> Vec<bool> {
+        assert_eq!(txs.len(), hashes.len(), "one hash per tx");
+        let mut verdicts = vec![false; txs.len()];
+        let unknown: Vec<usize> = {
+            let mut verified = self.verified.lock().expect("verified-tx cache lock poisoned");
+            (0..txs.len()).filter(|&i| verified.get(&hashes[i]).is_none()).collect()
+        };
+        let known = (0..txs.len()).filter(|i| unknown.binary_search(i).is_err());
+        for i in known {
+            verdicts[i] = true;
+        }
+        let checked = self.verify_all(&unknown.iter().map(|&i| txs[i]).collect::<Vec<_>>());
+        let mut verified = self.verified.lock().expect("verified-tx cache lock poisoned");
+        for (&i, ok) in unknown.iter().zip(checked) {
+            if ok {
+                verified.insert(hashes[i], ());
+            }
+            verdicts[i] = ok;
+        }
+        verdicts
+    }
+
+    fn verify_all(&self, txs: &[&SignedTx]) -> Vec<bool> {
+        let key_ok = |key: &PublicKey| self.key_ok(key);
+        // Fewer than two batches gain nothing from a second thread.
+        if txs.len() < 2 * TX_BATCH_VERIFY_MAX || self.threads == 1 {
+            return verify_tx_signatures(txs, key_ok);
+        }
+        let chunk = txs.len().div_ceil(self.threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> =
+                txs.chunks(chunk).map(|part| scope.spawn(move || verify_tx_signatures(part, key_ok))).collect();
+            // A verification never panics (a bad key or signature is a `false`), so neither does a worker.
+            workers.into_iter().flat_map(|w| w.join().expect("signature worker panicked")).collect()
+        })
+    }
+
+    fn key_ok(&self, key: &PublicKey) -> bool {
+        if let Some(ok) = self.keys.lock().expect("signer key cache lock poisoned").get(key) {
+            return ok;
+        }
+        let ok = signer_key_ok(key);
+        self.keys.lock().expect("signer key cache lock poisoned").insert(*key, ok);
+        ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use consort_sdk::{Action, Address, Keypair, Signature, Tx};
+
+    fn tx(key: &Keypair, nonce: u64) -> SignedTx {
+        let tx = Tx {
+            chain_id: "c".into(),
+            signer: key.public(),
+            nonce,
+            gas_limit: 1_000,
+            action: Action::Transfer { to: Address([7; 20]), amount: 1 },
+        };
+        key.sign_tx(tx)
+    }
+
+    fn verdicts(verifier: &TxVerifier, txs: &[SignedTx]) -> Vec<bool> {
+        let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
+        verifier.verify(&txs.iter().collect::<Vec<_>>(), &hashes)
+    }
+
+    #[test]
+    fn verdicts_match_single_verification_in_order_on_any_thread_count() {
+        let key = Keypair::generate();
+        let mut txs: Vec<SignedTx> = (0..300).map(|n| tx(&key, n)).collect();
+        for i in [3, 40, 41, 299] {
+            txs[i].signature = Signature([9; 64]);
+        }
+        txs[50].tx.signer = PublicKey([0xff; 32]); // not a curve point
+        let expected: Vec<bool> = txs.iter().map(|t| t.verify_signature().is_ok()).collect();
+        assert_eq!(expected.iter().filter(|ok| !**ok).count(), 5);
+        for threads in [1, 2, 3, 8] {
+            let verifier = TxVerifier::new(threads);
+            assert_eq!(verdicts(&verifier, &txs), expected, "{threads} threads");
+            assert_eq!(verdicts(&verifier, &txs), expected, "{threads} threads, second time, from the cache");
+        }
+    }
+
+    #[test]
+    fn only_successes_are_remembered_and_a_changed_byte_is_a_new_tx() {
+        let key = Keypair::generate();
+        let good = tx(&key, 0);
+        let verifier = TxVerifier::new(1);
+        assert_eq!(verdicts(&verifier, std::slice::from_ref(&good)), vec![true]);
+        let mut forged = good.clone();
+        forged.tx.nonce = 1; // same signature, other bytes: another hash, verified afresh
+        assert_eq!(verdicts(&verifier, &[forged.clone(), good]), vec![false, true]);
+        assert_eq!(verdicts(&verifier, &[forged]), vec![false]);
+    }
+
+    #[test]
+    fn generations_stay_bounded_and_keep_what_is_used() {
+        let mut g: Generations<u32, ()> = Generations::new(4);
+        for k in 0..4 {
+            g.insert(k, ());
+        }
+        g.insert(4, ()); // 0..4 become the previous generation
+        assert!(g.get(&0).is_some()); // used: moved forward
+        for k in 5..8 {
+            g.insert(k, ());
+        }
+        g.insert(8, ()); // the previous generation (1, 2, 3) is dropped
+        assert!(g.get(&1).is_none());
+        assert!(g.get(&0).is_some());
+        assert!(g.current.len() <= 4 && g.previous.len() <= 4);
+    }
+}

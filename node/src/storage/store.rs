@@ -3,9 +3,21 @@ use super::Column;
 use borsh::{BorshDeserialize, BorshSerialize};
 use consort_sdk::encoding::{decode, encode};
 use consort_sdk::{Block, Commit, Hash, Receipt};
-use rocksdb::{ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch, WriteOptions, DB};
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch, WriteOptions, DB,
+};
 use std::path::Path;
 use std::sync::Arc;
+
+/// Memtables of all columns together; past this RocksDB flushes them. RocksDB's default is 64 MiB per
+/// column (two per column before a stall), several hundred MiB for our seven columns.
+pub const MEMTABLES_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// One column's memtable before it is flushed.
+pub const MEMTABLE_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Block cache shared by all columns, index and filter blocks included (so they count against it too).
+pub const BLOCK_CACHE_BYTES: usize = 32 * 1024 * 1024;
+/// Bloom filter bits per key: point lookups of absent keys (new accounts, unknown txs) skip the files.
+const BLOOM_BITS_PER_KEY: f64 = 10.0;
 
 /// Largest stored record we agree to decode (a block at the configured maximum plus headroom).
 const RECORD_BYTES_MAX: usize = 64 * 1024 * 1024;
@@ -64,9 +76,17 @@ impl Store {
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         opts.set_compression_type(DBCompressionType::Lz4);
+        opts.set_db_write_buffer_size(MEMTABLES_BYTES_MAX);
+        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         let cfs = Column::ALL.iter().map(|c| {
+            let mut table = BlockBasedOptions::default();
+            table.set_block_cache(&cache);
+            table.set_cache_index_and_filter_blocks(true);
+            table.set_bloom_filter(BLOOM_BITS_PER_KEY, false);
             let mut cf_opts = Options::default();
             cf_opts.set_compression_type(DBCompressionType::Lz4);
+            cf_opts.set_write_buffer_size(MEMTABLE_BYTES_MAX);
+            cf_opts.set_block_based_table_factory(&table);
             ColumnFamilyDescriptor::new(c.name(), cf_opts)
         });
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;

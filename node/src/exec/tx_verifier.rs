@@ -7,7 +7,7 @@
 //! whichever path a node took, as consensus requires (and batch verification agrees with single
 //! verification, see `consort_sdk::tx_signatures`).
 
-use consort_sdk::tx_signatures::{signer_key_ok, verify_tx_signatures, TX_BATCH_VERIFY_MAX};
+use consort_sdk::tx_signatures::{signer_key, verify_tx_signatures, SignerKey, TX_BATCH_VERIFY_MAX};
 use consort_sdk::{Hash, PublicKey, SignedTx};
 use std::collections::HashMap;
 use std::hash::Hash as StdHash;
@@ -16,7 +16,8 @@ use std::sync::Mutex;
 /// Verified tx hashes remembered per generation (two generations are kept): enough for a full mempool
 /// (`mempool.txs_max` defaults to 50,000) between admission and execution. About 5 MiB per generation.
 pub const VERIFIED_TXS_MAX: usize = 100_000;
-/// Signer keys whose check is remembered per generation (two are kept). About 1 MiB per generation.
+/// Signer keys remembered per generation (two are kept), checked and decompressed. About 4 MiB per
+/// generation.
 pub const SIGNER_KEYS_MAX: usize = 16_384;
 
 /// A bounded map that forgets its least recently touched half: when the current generation is full it
@@ -52,7 +53,7 @@ impl<K: Eq + StdHash + Copy, V: Clone> Generations<K, V> {
 
 pub struct TxVerifier {
     verified: Mutex<Generations<Hash, ()>>,
-    keys: Mutex<Generations<PublicKey, bool>>,
+    keys: Mutex<Generations<PublicKey, Option<SignerKey>>>,
     threads: usize,
 }
 
@@ -96,27 +97,27 @@ impl TxVerifier {
     }
 
     fn verify_all(&self, txs: &[&SignedTx]) -> Vec<bool> {
-        let key_ok = |key: &PublicKey| self.key_ok(key);
+        let key = |key: &PublicKey| self.signer_key(key);
         // Fewer than two batches gain nothing from a second thread.
         if txs.len() < 2 * TX_BATCH_VERIFY_MAX || self.threads == 1 {
-            return verify_tx_signatures(txs, key_ok);
+            return verify_tx_signatures(txs, key);
         }
         let chunk = txs.len().div_ceil(self.threads);
         std::thread::scope(|scope| {
             let workers: Vec<_> =
-                txs.chunks(chunk).map(|part| scope.spawn(move || verify_tx_signatures(part, key_ok))).collect();
+                txs.chunks(chunk).map(|part| scope.spawn(move || verify_tx_signatures(part, key))).collect();
             // A verification never panics (a bad key or signature is a `false`), so neither does a worker.
             workers.into_iter().flat_map(|w| w.join().expect("signature worker panicked")).collect()
         })
     }
 
-    fn key_ok(&self, key: &PublicKey) -> bool {
-        if let Some(ok) = self.keys.lock().expect("signer key cache lock poisoned").get(key) {
-            return ok;
+    fn signer_key(&self, key: &PublicKey) -> Option<SignerKey> {
+        if let Some(checked) = self.keys.lock().expect("signer key cache lock poisoned").get(key) {
+            return checked;
         }
-        let ok = signer_key_ok(key);
-        self.keys.lock().expect("signer key cache lock poisoned").insert(*key, ok);
-        ok
+        let checked = signer_key(key);
+        self.keys.lock().expect("signer key cache lock poisoned").insert(*key, checked);
+        checked
     }
 }
 

@@ -64,6 +64,10 @@ pub struct RpcConfig {
     pub body_bytes_max: usize,
     /// Server-sent event subscribers that may lag this many blocks before they are dropped.
     pub events_buffer_max: usize,
+    /// Requests per second each client IP address may make, on average.
+    pub requests_per_sec: u32,
+    /// Requests a client may make at once before its rate applies.
+    pub requests_burst: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -95,6 +99,8 @@ impl Default for RpcConfig {
             listen: "127.0.0.1:26657".parse().expect("valid default"),
             body_bytes_max: 2 * 1024 * 1024,
             events_buffer_max: 256,
+            requests_per_sec: 1_000,
+            requests_burst: 2_000,
         }
     }
 }
@@ -144,6 +150,8 @@ impl NodeConfig {
         let positive = [
             ("rpc.body_bytes_max", self.rpc.body_bytes_max as u64),
             ("rpc.events_buffer_max", self.rpc.events_buffer_max as u64),
+            ("rpc.requests_per_sec", self.rpc.requests_per_sec as u64),
+            ("rpc.requests_burst", self.rpc.requests_burst as u64),
             ("mempool.txs_max", self.mempool.txs_max as u64),
             ("mempool.tx_bytes_max", self.mempool.tx_bytes_max as u64),
             ("mempool.nonce_window", self.mempool.nonce_window),
@@ -202,6 +210,9 @@ listen = "{rpc_listen}"
 body_bytes_max = {}
 # Blocks an event-stream subscriber may fall behind before it is disconnected.
 events_buffer_max = {}
+# Requests per second each client IP address may make on average, and at once; over it: 429 rate_limited.
+requests_per_sec = {}
+requests_burst = {}
 
 [mempool]
 # Most txs waiting for a block; further submissions get 503 mempool_full.
@@ -235,6 +246,8 @@ module_cache_max = {}
             d.p2p.future_messages_max,
             d.rpc.body_bytes_max,
             d.rpc.events_buffer_max,
+            d.rpc.requests_per_sec,
+            d.rpc.requests_burst,
             d.mempool.txs_max,
             d.mempool.tx_bytes_max,
             d.mempool.nonce_window,

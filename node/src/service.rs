@@ -41,7 +41,7 @@ pub async fn run(
     let (stop_tx, mut rpc_stop) = watch::channel(false);
     let app = crate::rpc::router(state.clone());
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = rpc_stop.wait_for(|stop| *stop).await;
             })

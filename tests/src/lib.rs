@@ -57,11 +57,15 @@ pub fn bin(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+fn owned(env: &[(&str, &str)]) -> Vec<(String, String)> {
+    env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
 /// How a node process is started.
 #[derive(Clone, Debug)]
 enum Mode {
-    /// `consort-node dev --home HOME --rpc 127.0.0.1:0`
-    Dev,
+    /// `consort-node dev --home HOME --rpc 127.0.0.1:0` with these `CONSORT__…` overrides.
+    Dev(Vec<(String, String)>),
     /// `consort-node start --home HOME` with these `CONSORT__…` overrides.
     Start(Vec<(String, String)>),
 }
@@ -79,21 +83,25 @@ pub struct DevNode {
 impl DevNode {
     /// Starts `consort-node dev --home HOME --rpc 127.0.0.1:0` and waits until it announces its RPC URL.
     pub async fn start(home: &Path) -> anyhow::Result<DevNode> {
-        DevNode::spawn(home, Mode::Dev).await
+        DevNode::spawn(home, Mode::Dev(Vec::new())).await
+    }
+
+    /// `start` with env overrides, e.g. `("CONSORT__RPC__REQUESTS_PER_SEC", "5")`.
+    pub async fn start_with_env(home: &Path, env: &[(&str, &str)]) -> anyhow::Result<DevNode> {
+        DevNode::spawn(home, Mode::Dev(owned(env))).await
     }
 
     /// Starts `consort-node start --home HOME` (a configured home, e.g. from `testnet`) with env overrides.
     pub async fn start_home(home: &Path, env: &[(&str, &str)]) -> anyhow::Result<DevNode> {
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        DevNode::spawn(home, Mode::Start(env)).await
+        DevNode::spawn(home, Mode::Start(owned(env))).await
     }
 
     async fn spawn(home: &Path, mode: Mode) -> anyhow::Result<DevNode> {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(home.with_extension("log"))?;
         let mut command = Command::new(bin("consort-node")?);
         match &mode {
-            Mode::Dev => {
-                command.args(["dev", "--home"]).arg(home).args(["--rpc", "127.0.0.1:0"]);
+            Mode::Dev(env) => {
+                command.args(["dev", "--home"]).arg(home).args(["--rpc", "127.0.0.1:0"]).envs(env.iter().cloned());
             }
             Mode::Start(env) => {
                 command.args(["start", "--home"]).arg(home).envs(env.iter().cloned());

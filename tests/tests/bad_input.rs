@@ -174,3 +174,36 @@ async fn broken_homes_give_clear_errors() -> anyhow::Result<()> {
     assert!(!ok && err.contains("validator_key.json") && !err.contains("panicked"), "{err}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_its_request_rate_gets_429_then_service_again() -> anyhow::Result<()> {
+    let dir = consort_tests::test_dir()?;
+    let env = [("CONSORT__RPC__REQUESTS_PER_SEC", "5"), ("CONSORT__RPC__REQUESTS_BURST", "10")];
+    let node = DevNode::start_with_env(&dir.path().join("home"), &env).await?;
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/status", node.url);
+    let mut statuses = Vec::new();
+    let mut refusal = None;
+    for _ in 0..40 {
+        let resp = http.get(&url).send().await?;
+        statuses.push(resp.status().as_u16());
+        if resp.status() == 429 && refusal.is_none() {
+            let retry_after: u64 = resp.headers()["retry-after"].to_str()?.parse()?;
+            refusal = Some((retry_after, resp.json::<serde_json::Value>().await?));
+        }
+    }
+    // The burst of 10 goes through (plus what refilled meanwhile), the rest is refused.
+    let served = statuses.iter().filter(|s| **s == 200).count();
+    assert!((10..40).contains(&served), "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+    let (retry_after, body) = refusal.expect("some requests refused");
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    assert!(retry_after >= 1, "{retry_after}");
+    // Once the bucket has refilled the client is served again.
+    consort_tests::wait_until(FINALITY_DEADLINE, "the rate limit to let requests through again", || {
+        let (http, url) = (http.clone(), url.clone());
+        async move { http.get(&url).send().await.ok().filter(|r| r.status() == 200).map(|_| ()) }
+    })
+    .await?;
+    node.stop().await
+}

@@ -6,6 +6,7 @@ mod error;
 mod events;
 mod governance;
 mod queries;
+mod rate_limit;
 mod txs;
 
 pub use error::ApiError;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 pub fn router(state: Arc<NodeState>) -> Router {
     let body_limit = state.config.rpc.body_bytes_max;
+    let limiter = Arc::new(rate_limit::RateLimiter::new(&state.config.rpc));
     Router::new()
         .route("/v1/txs", post(txs::submit))
         .route("/v1/txs/batch", post(txs::submit_batch))
@@ -38,5 +40,6 @@ pub fn router(state: Arc<NodeState>) -> Router {
         .route("/metrics", get(queries::metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; the API lives under /v1") })
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit))
         .with_state(state)
 }

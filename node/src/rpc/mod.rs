@@ -5,6 +5,7 @@ mod contracts;
 mod error;
 mod events;
 mod governance;
+mod openapi;
 mod queries;
 mod rate_limit;
 mod txs;
@@ -37,6 +38,7 @@ pub fn router(state: Arc<NodeState>) -> Router {
         .route("/v1/agreements", get(agreements::list))
         .route("/v1/agreements/{address}", get(agreements::one))
         .route("/v1/events", get(events::stream))
+        .route("/v1/openapi.json", get(openapi::document))
         .route("/metrics", get(queries::metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; the API lives under /v1") })
         .layer(DefaultBodyLimit::max(body_limit))

@@ -218,3 +218,10 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A counter or gauge from a node's `/metrics`, or None if it cannot be read.
+pub async fn metric(url: &str, name: &str) -> Option<u64> {
+    let text = reqwest::get(format!("{url}/metrics")).await.ok()?.text().await.ok()?;
+    let prefix = format!("{name} ");
+    text.lines().find_map(|l| l.strip_prefix(prefix.as_str()))?.trim().parse().ok()
+}

@@ -2,13 +2,14 @@
 //! revenue-split payments and withdrawals while, every few seconds, a random validator is SIGKILLed and
 //! restarted (never more than one down at once). At the end: every node has the same block hash and app
 //! hash at every height; every tx any node reported final is in every node's chain exactly once with the
-//! same receipt; total supply is unchanged; the agreement's accounts balance to the unit.
+//! same receipt; total supply is unchanged; the agreement's accounts balance to the unit; no node saw a
+//! validator sign two conflicting votes.
 //!
 //! `CHAOS_SECS` sets how long the kills go on (default 40), `CHAOS_SEED` the kill schedule (default: from
 //! the clock, printed so a failing schedule can be replayed).
 
 use consort_sdk::{Address, Client, Hash, Keypair, Keystore, Receipt, SignedTx, Wallet};
-use consort_tests::{agreement_wasm, bin, wait_until, DevNode, FINALITY_DEADLINE};
+use consort_tests::{agreement_wasm, bin, metric, wait_until, DevNode, FINALITY_DEADLINE};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -255,6 +256,15 @@ async fn random_validator_kills_under_load_lose_nothing_and_never_fork() -> anyh
         assert_eq!(held, Some(c.balance(&split).await?), "the agreement holds what it says: {totals}");
     }
     assert!(paid_in > 0, "payments went through");
+    // No validator ever signed two votes for one height and round, restarts included: every node's vote
+    // keeper counts conflicting votes it sees.
+    for c in &clients {
+        assert_eq!(
+            metric(c.url(), "consort_equivocations_total").await,
+            Some(0),
+            "a restarted validator double-signed"
+        );
+    }
     for node in nodes.into_iter().flatten() {
         node.stop().await?;
     }

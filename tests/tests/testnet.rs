@@ -5,7 +5,7 @@
 //! resumes when they return.
 
 use consort_sdk::{Client, Keystore, Wallet};
-use consort_tests::{bin, wait_until, DevNode, FINALITY_DEADLINE};
+use consort_tests::{bin, metric, wait_until, DevNode, FINALITY_DEADLINE};
 use std::time::Duration;
 
 /// Faster rounds than production defaults, so the test spends its time on behaviour, not waiting.
@@ -194,9 +194,3 @@ const RECORDER_WAT: &str = r#"(module
     (call $ok))
   (func (export "query") (param i32 i32) (result i64)
     (i64.or (i64.shl (i64.const 200) (i64.const 32)) (i64.const 11))))"#;
-
-async fn metric(url: &str, name: &str) -> Option<u64> {
-    let text = reqwest::get(format!("{url}/metrics")).await.ok()?.text().await.ok()?;
-    let prefix = format!("{name} ");
-    text.lines().find_map(|l| l.strip_prefix(prefix.as_str()))?.trim().parse().ok()
-}

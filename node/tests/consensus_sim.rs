@@ -74,3 +74,38 @@ fn a_single_validator_decides_alone() {
     let outcome = World::new(1, 1, 0).run(5);
     assert!(outcome.heights[0] > 5);
 }
+
+#[test]
+fn a_proposers_second_different_proposal_is_reported_with_both() {
+    use consort_node::consensus::{Core, Effect, Input, TimeoutParams, Validator, ValidatorSet};
+    use consort_sdk::{Hash, Keypair, Proposal};
+    let keys: Vec<Keypair> = (0..4).map(|i| Keypair::derived(3, i)).collect();
+    let validators = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Validator { name: format!("v{i}"), public_key: k.public(), address: k.address(), power: 1 })
+        .collect();
+    let mut core = Core::new("c", 1, ValidatorSet::new(validators), None, TimeoutParams::default());
+    core.step_input(Input::Start);
+    let proposer = &keys[core.proposer(0)];
+    let proposal = |value: &[u8]| {
+        proposer.sign_proposal(Proposal {
+            chain_id: "c".into(),
+            height: 1,
+            round: 0,
+            pol_round: None,
+            block_hash: Hash::digest(value),
+        })
+    };
+    let (first, second) = (proposal(b"a"), proposal(b"b"));
+    let effects = core.step_input(Input::Proposal { proposal: first.clone(), valid: true });
+    assert!(!effects.iter().any(|e| matches!(e, Effect::ProposalEquivocation { .. })));
+    let again = core.step_input(Input::Proposal { proposal: first.clone(), valid: true });
+    assert!(!again.iter().any(|e| matches!(e, Effect::ProposalEquivocation { .. })), "a resent copy is no fault");
+    let effects = core.step_input(Input::Proposal { proposal: second.clone(), valid: true });
+    let reported = effects.iter().find_map(|e| match e {
+        Effect::ProposalEquivocation { first, second } => Some((first.as_ref().clone(), second.as_ref().clone())),
+        _ => None,
+    });
+    assert_eq!(reported, Some((first, second)));
+}

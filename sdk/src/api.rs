@@ -203,3 +203,13 @@ pub enum BatchResult {
     Accepted { hash: Hash },
     Refused { code: String, message: String },
 }
+
+/// `GET /v1/evidence?from=HEIGHT`: validator faults this node saw and verified, in height order, at most
+/// `EVIDENCE_PAGE_MAX` at a time.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EvidenceResponse {
+    pub evidence: Vec<crate::types::Evidence>,
+}
+
+/// Most evidence records in one answer; ask again `from` the last height for more.
+pub const EVIDENCE_PAGE_MAX: usize = 100;

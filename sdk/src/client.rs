@@ -183,6 +183,12 @@ impl Client {
         self.get(&format!("/v1/gov/proposals/{id}")).await
     }
 
+    /// Validator faults (double votes, double proposals) this node saw, from height `from` on, in height
+    /// order, at most `api::EVIDENCE_PAGE_MAX`.
+    pub async fn evidence(&self, from: u64) -> Result<Vec<crate::types::Evidence>, ClientError> {
+        Ok(self.get::<crate::api::EvidenceResponse>(&format!("/v1/evidence?from={from}")).await?.evidence)
+    }
+
     /// Hands a signed tx to the node's mempool; returns its hash once accepted (not yet final).
     pub async fn submit(&self, tx: &SignedTx) -> Result<Hash, ClientError> {
         let body = SubmitTxRequest { tx: hex::encode(encode(tx)) };

@@ -66,8 +66,8 @@ fn owned(env: &[(&str, &str)]) -> Vec<(String, String)> {
 enum Mode {
     /// `consort-node dev --home HOME --rpc 127.0.0.1:0` with these `CONSORT__…` overrides.
     Dev(Vec<(String, String)>),
-    /// `consort-node start --home HOME` with these `CONSORT__…` overrides.
-    Start(Vec<(String, String)>),
+    /// `BINARY start --home HOME` with these `CONSORT__…` overrides.
+    Start { binary: &'static str, env: Vec<(String, String)> },
 }
 
 /// A running `consort-node` process.
@@ -93,17 +93,27 @@ impl DevNode {
 
     /// Starts `consort-node start --home HOME` (a configured home, e.g. from `testnet`) with env overrides.
     pub async fn start_home(home: &Path, env: &[(&str, &str)]) -> anyhow::Result<DevNode> {
-        DevNode::spawn(home, Mode::Start(owned(env))).await
+        DevNode::spawn(home, Mode::Start { binary: "consort-node", env: owned(env) }).await
+    }
+
+    /// `start_home` with the test-only `consort-node-byzantine`, a validator that double-votes and
+    /// double-proposes (built by `scripts/test`).
+    pub async fn start_byzantine(home: &Path, env: &[(&str, &str)]) -> anyhow::Result<DevNode> {
+        DevNode::spawn(home, Mode::Start { binary: "consort-node-byzantine", env: owned(env) }).await
     }
 
     async fn spawn(home: &Path, mode: Mode) -> anyhow::Result<DevNode> {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(home.with_extension("log"))?;
-        let mut command = Command::new(bin("consort-node")?);
+        let binary = match &mode {
+            Mode::Dev(_) => "consort-node",
+            Mode::Start { binary, .. } => binary,
+        };
+        let mut command = Command::new(bin(binary)?);
         match &mode {
             Mode::Dev(env) => {
                 command.args(["dev", "--home"]).arg(home).args(["--rpc", "127.0.0.1:0"]).envs(env.iter().cloned());
             }
-            Mode::Start(env) => {
+            Mode::Start { env, .. } => {
                 command.args(["start", "--home"]).arg(home).envs(env.iter().cloned());
             }
         }

@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug)]
 struct ProposalSeen {
+    /// The first signed proposal of the round, kept as evidence should the proposer sign another.
+    signed: Box<SignedProposal>,
     block_hash: Hash,
     pol_round: Option<u32>,
     valid: bool,
@@ -105,7 +107,7 @@ impl Core {
                     self.start_round(0, &mut out);
                 }
             }
-            Input::Proposal { proposal, valid } => self.on_proposal(proposal, valid),
+            Input::Proposal { proposal, valid } => self.on_proposal(proposal, valid, &mut out),
             Input::Vote(vote) => self.on_vote(vote, &mut out),
             Input::Timeout { round, kind } => self.on_timeout(round, kind, &mut out),
             Input::ValueReady { round, block_hash } => {
@@ -167,7 +169,7 @@ impl Core {
         }
     }
 
-    fn on_proposal(&mut self, signed: SignedProposal, valid: bool) {
+    fn on_proposal(&mut self, signed: SignedProposal, valid: bool, out: &mut Vec<Effect>) {
         let p = &signed.proposal;
         if p.height != self.height || p.chain_id != self.chain_id {
             return;
@@ -179,8 +181,18 @@ impl Core {
         if !self.votes.admits(index, p.round, self.round) {
             return;
         }
-        // The first proposal of a round counts; a proposer's second, different one is ignored.
+        // The first proposal of a round counts; a proposer's second, different one is ignored, and reported.
+        if let Some(first) = self.proposals.get(&p.round) {
+            if (first.block_hash, first.pol_round) != (p.block_hash, p.pol_round) {
+                out.push(Effect::ProposalEquivocation {
+                    first: first.signed.clone(),
+                    second: Box::new(signed.clone()),
+                });
+            }
+            return;
+        }
         self.proposals.entry(p.round).or_insert(ProposalSeen {
+            signed: Box::new(signed.clone()),
             block_hash: p.block_hash,
             pol_round: p.pol_round,
             valid,

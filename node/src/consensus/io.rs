@@ -91,4 +91,9 @@ pub enum Effect {
         first: Box<SignedVote>,
         second: Box<SignedVote>,
     },
+    /// A proposer signed two different proposals for one round.
+    ProposalEquivocation {
+        first: Box<SignedProposal>,
+        second: Box<SignedProposal>,
+    },
 }

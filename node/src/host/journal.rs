@@ -55,7 +55,7 @@ pub fn replay(
             match effect {
                 Effect::ScheduleTimeout { .. } | Effect::RequestValue { .. } => timers_and_requests.push(effect),
                 Effect::Propose(_) | Effect::Vote(_) | Effect::Decide(_) => unsent.push(effect),
-                Effect::Equivocation { .. } => {}
+                Effect::Equivocation { .. } | Effect::ProposalEquivocation { .. } => {}
             }
         }
     }

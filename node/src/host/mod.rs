@@ -5,6 +5,8 @@
 //! proposal is recorded in the last-sign state (synced) before it is signed; a decided block is committed
 //! in one synced batch that also drops the height's journal.
 
+#[cfg(feature = "byzantine")]
+mod byzantine;
 mod journal;
 mod signer;
 
@@ -15,7 +17,9 @@ use crate::consensus::{Core, Effect, Input, TimeoutKind};
 use crate::network::NetCommand;
 use crate::node::{build_block, commit_decided, NodeState};
 use anyhow::Context;
-use consort_sdk::{Block, Commit, ConsensusMessage, Hash, Keypair, Proposal, SyncRequest, SyncResponse, Vote};
+use consort_sdk::{
+    Block, Commit, ConsensusMessage, Evidence, Hash, Keypair, Proposal, SyncRequest, SyncResponse, Vote,
+};
 use libp2p::PeerId;
 use signer::Signer;
 use std::collections::{BTreeMap, VecDeque};
@@ -399,10 +403,25 @@ impl Host {
                 self.enter_height()?;
             }
             Effect::Equivocation { first, second } => {
-                tracing::warn!(validator = %first.validator, first = ?first.vote, second = ?second.vote, "equivocation");
-                self.state.metrics.equivocations.inc();
+                self.record_evidence(Evidence::ConflictingVotes { first: *first, second: *second })?;
+            }
+            Effect::ProposalEquivocation { first, second } => {
+                self.record_evidence(Evidence::ConflictingProposals { first: *first, second: *second })?;
             }
         }
+        Ok(())
+    }
+
+    /// A validator signed two conflicting messages: counted, logged, and (once verified) stored for
+    /// `GET /v1/evidence`.
+    fn record_evidence(&self, evidence: Evidence) -> anyhow::Result<()> {
+        self.state.metrics.equivocations.inc();
+        if let Err(e) = evidence.verify() {
+            tracing::error!(error = %e, ?evidence, "the core reported evidence that does not verify");
+            return Ok(());
+        }
+        tracing::warn!(validator = %evidence.validator(), height = evidence.height(), round = evidence.round(), "equivocation");
+        self.state.store.evidence_add(&evidence).context("cannot store evidence")?;
         Ok(())
     }
 
@@ -430,6 +449,8 @@ impl Host {
             self.blocks.get(&proposal.block_hash).cloned().context("proposing a block this node does not have")?;
         match self.signer.sign_proposal(&self.state.store, proposal) {
             Ok(signed) => {
+                #[cfg(feature = "byzantine")]
+                self.publish(byzantine::second_proposal(self.signer.key(), &signed, &block, polka.clone()));
                 let msg = ConsensusMessage::Proposal { proposal: signed.clone(), block: Box::new(block), polka };
                 self.publish(msg.clone());
                 self.own.push(msg);
@@ -446,6 +467,8 @@ impl Host {
     fn vote(&mut self, vote: Vote) -> anyhow::Result<()> {
         match self.signer.sign_vote(&self.state.store, vote) {
             Ok(signed) => {
+                #[cfg(feature = "byzantine")]
+                self.publish(byzantine::second_vote(self.signer.key(), &signed));
                 let msg = ConsensusMessage::Vote(signed.clone());
                 self.publish(msg.clone());
                 self.own.push(msg);

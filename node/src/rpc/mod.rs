@@ -4,6 +4,7 @@ mod agreements;
 mod contracts;
 mod error;
 mod events;
+mod evidence;
 mod governance;
 mod openapi;
 mod queries;
@@ -38,6 +39,7 @@ pub fn router(state: Arc<NodeState>) -> Router {
         .route("/v1/agreements", get(agreements::list))
         .route("/v1/agreements/{address}", get(agreements::one))
         .route("/v1/events", get(events::stream))
+        .route("/v1/evidence", get(evidence::list))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/metrics", get(queries::metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; the API lives under /v1") })

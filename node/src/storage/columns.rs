@@ -15,11 +15,21 @@ pub enum Column {
     Meta,
     /// consensus write-ahead log (last signed step, inputs of the current height)
     Wal,
+    /// (height, validator, round, step) → borsh(Evidence): verified validator faults this node saw
+    Evidence,
 }
 
 impl Column {
-    pub const ALL: [Column; 7] =
-        [Column::Blocks, Column::Commits, Column::Txs, Column::Receipts, Column::State, Column::Meta, Column::Wal];
+    pub const ALL: [Column; 8] = [
+        Column::Blocks,
+        Column::Commits,
+        Column::Txs,
+        Column::Receipts,
+        Column::State,
+        Column::Meta,
+        Column::Wal,
+        Column::Evidence,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -30,6 +40,7 @@ impl Column {
             Column::State => "state",
             Column::Meta => "meta",
             Column::Wal => "wal",
+            Column::Evidence => "evidence",
         }
     }
 }

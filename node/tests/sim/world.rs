@@ -286,7 +286,7 @@ impl World {
                     self.push(self.now + duration_ms, Event::Timeout { node: i, height, round, kind });
                 }
                 Effect::Decide(commit) => self.on_decide(i, commit),
-                Effect::Equivocation { .. } => self.equivocations_seen += 1,
+                Effect::Equivocation { .. } | Effect::ProposalEquivocation { .. } => self.equivocations_seen += 1,
             }
         }
     }

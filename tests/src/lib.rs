@@ -7,6 +7,8 @@
 //! let node = node.restart().await?;                // SIGTERM, wait for a clean exit, start again
 //! ```
 
+pub mod netns;
+
 use anyhow::{bail, Context};
 use consort_sdk::Client;
 use std::path::{Path, PathBuf};
@@ -66,8 +68,9 @@ fn owned(env: &[(&str, &str)]) -> Vec<(String, String)> {
 enum Mode {
     /// `consort-node dev --home HOME --rpc 127.0.0.1:0` with these `CONSORT__…` overrides.
     Dev(Vec<(String, String)>),
-    /// `BINARY start --home HOME` with these `CONSORT__…` overrides.
-    Start { binary: &'static str, env: Vec<(String, String)> },
+    /// `BINARY start --home HOME` with these `CONSORT__…` overrides, inside network namespace `netns`
+    /// when given.
+    Start { binary: &'static str, env: Vec<(String, String)>, netns: Option<String> },
 }
 
 /// A running `consort-node` process.
@@ -93,13 +96,19 @@ impl DevNode {
 
     /// Starts `consort-node start --home HOME` (a configured home, e.g. from `testnet`) with env overrides.
     pub async fn start_home(home: &Path, env: &[(&str, &str)]) -> anyhow::Result<DevNode> {
-        DevNode::spawn(home, Mode::Start { binary: "consort-node", env: owned(env) }).await
+        DevNode::spawn(home, Mode::Start { binary: "consort-node", env: owned(env), netns: None }).await
     }
 
     /// `start_home` with the test-only `consort-node-byzantine`, a validator that double-votes and
     /// double-proposes (built by `scripts/test`).
     pub async fn start_byzantine(home: &Path, env: &[(&str, &str)]) -> anyhow::Result<DevNode> {
-        DevNode::spawn(home, Mode::Start { binary: "consort-node-byzantine", env: owned(env) }).await
+        DevNode::spawn(home, Mode::Start { binary: "consort-node-byzantine", env: owned(env), netns: None }).await
+    }
+
+    /// `start_home` inside the network namespace `netns` (see `netns::Net`).
+    pub async fn start_in_netns(home: &Path, netns: &str, env: &[(&str, &str)]) -> anyhow::Result<DevNode> {
+        let mode = Mode::Start { binary: "consort-node", env: owned(env), netns: Some(netns.to_owned()) };
+        DevNode::spawn(home, mode).await
     }
 
     async fn spawn(home: &Path, mode: Mode) -> anyhow::Result<DevNode> {
@@ -108,7 +117,15 @@ impl DevNode {
             Mode::Dev(_) => "consort-node",
             Mode::Start { binary, .. } => binary,
         };
-        let mut command = Command::new(bin(binary)?);
+        let mut command = match &mode {
+            // `ip netns exec` execs the node, so the child's pid is the node's and a kill reaches it.
+            Mode::Start { netns: Some(ns), .. } => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(bin(binary)?);
+                c
+            }
+            _ => Command::new(bin(binary)?),
+        };
         match &mode {
             Mode::Dev(env) => {
                 command.args(["dev", "--home"]).arg(home).args(["--rpc", "127.0.0.1:0"]).envs(env.iter().cloned());

@@ -17,6 +17,10 @@ pub const CONTRACT_GAS_LIMIT: u64 = 50_000_000;
 /// How long one HTTP request may take before the client gives up on it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Poll interval while waiting for a tx to become final.
+/// Times one request refused with 429 `rate_limited` is sent again, each after the server's Retry-After.
+pub const RATE_LIMIT_RETRIES: u32 = 5;
+/// Longest wait before such a retry, whatever Retry-After says.
+pub const RETRY_WAIT_MAX: Duration = Duration::from_secs(10);
 const FINALITY_POLL: Duration = Duration::from_millis(50);
 
 #[derive(Debug, thiserror::Error)]
@@ -77,14 +81,35 @@ impl Client {
         }
     }
 
+    /// Sends `request`; a 429 `rate_limited` answer is retried after the server's Retry-After (at most
+    /// `RETRY_WAIT_MAX`), up to `RATE_LIMIT_RETRIES` times.
+    async fn send(&self, mut request: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        let mut retries = 0;
+        loop {
+            let again = request.try_clone();
+            let resp =
+                request.send().await.map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+            match again {
+                Some(next)
+                    if resp.status() == reqwest::StatusCode::TOO_MANY_REQUESTS && retries < RATE_LIMIT_RETRIES =>
+                {
+                    let wait = resp
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok()?.parse().ok())
+                        .map_or(Duration::from_secs(1), Duration::from_secs);
+                    tokio::time::sleep(wait.min(RETRY_WAIT_MAX)).await;
+                    request = next;
+                    retries += 1;
+                }
+                _ => return Ok(resp),
+            }
+        }
+    }
+
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.base);
-        let resp = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+        let resp = self.send(self.http.get(&url)).await?;
         self.answer(resp).await
     }
 
@@ -127,13 +152,7 @@ impl Client {
 
     /// Runs a read-only query; the answer as JSON, with the gas it used.
     pub async fn query_raw(&self, contract: &Address, msg: &impl Serialize) -> Result<QueryResponse, ClientError> {
-        let resp = self
-            .http
-            .post(format!("{}/v1/contracts/{contract}/query", self.base))
-            .json(msg)
-            .send()
-            .await
-            .map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+        let resp = self.send(self.http.post(format!("{}/v1/contracts/{contract}/query", self.base)).json(msg)).await?;
         self.answer(resp).await
     }
 
@@ -192,13 +211,7 @@ impl Client {
     /// Hands a signed tx to the node's mempool; returns its hash once accepted (not yet final).
     pub async fn submit(&self, tx: &SignedTx) -> Result<Hash, ClientError> {
         let body = SubmitTxRequest { tx: hex::encode(encode(tx)) };
-        let resp = self
-            .http
-            .post(format!("{}/v1/txs", self.base))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+        let resp = self.send(self.http.post(format!("{}/v1/txs", self.base)).json(&body)).await?;
         let accepted: SubmitTxResponse = self.answer(resp).await?;
         Ok(accepted.hash)
     }
@@ -206,13 +219,7 @@ impl Client {
     /// Hands up to `TX_BATCH_MAX` signed txs to the node at once; one result per tx, in order.
     pub async fn submit_batch(&self, txs: &[SignedTx]) -> Result<Vec<BatchResult>, ClientError> {
         let body = SubmitBatchRequest { txs: txs.iter().map(|t| hex::encode(encode(t))).collect() };
-        let resp = self
-            .http
-            .post(format!("{}/v1/txs/batch", self.base))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|source| ClientError::Unreachable { url: self.base.clone(), source })?;
+        let resp = self.send(self.http.post(format!("{}/v1/txs/batch", self.base)).json(&body)).await?;
         Ok(self.answer::<SubmitBatchResponse>(resp).await?.results)
     }
 

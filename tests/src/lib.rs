@@ -8,6 +8,7 @@
 //! ```
 
 pub mod netns;
+pub mod testnet;
 
 use anyhow::{bail, Context};
 use consort_sdk::Client;

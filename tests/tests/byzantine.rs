@@ -4,31 +4,13 @@
 //! queryable at `GET /v1/evidence`.
 
 use consort_sdk::{Client, Evidence, Keystore, Wallet};
-use consort_tests::{bin, wait_until, DevNode, FINALITY_DEADLINE};
-use std::time::Duration;
-
-const FAST: &[(&str, &str)] = &[
-    ("CONSORT__CONSENSUS__EMPTY_BLOCK_INTERVAL_MS", "200"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PROPOSE_MS", "1000"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PREVOTE_MS", "500"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PRECOMMIT_MS", "500"),
-    ("CONSORT__CONSENSUS__TIMEOUT_DELTA_MS", "250"),
-];
-const DEADLINE: Duration = Duration::from_secs(180);
-
-async fn height(c: &Client) -> u64 {
-    c.status().await.map(|s| s.height).unwrap_or(0)
-}
+use consort_tests::testnet::{height, same_chain, FAST, PROGRESS_DEADLINE};
+use consort_tests::{wait_until, DevNode, FINALITY_DEADLINE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_honest_validators_stay_safe_and_live_and_record_the_fourths_double_signing() -> anyhow::Result<()> {
     let dir = consort_tests::test_dir()?;
-    let out = dir.path().join("net");
-    let made = std::process::Command::new(bin("consort-node")?)
-        .args(["testnet", "--validators", "4", "--base-port", "0", "--out"])
-        .arg(&out)
-        .output()?;
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = consort_tests::testnet::create(dir.path(), 4)?;
     let mut nodes = Vec::new();
     for i in 0..3 {
         nodes.push(DevNode::start_home(&out.join(format!("node{i}")), FAST).await?);
@@ -44,29 +26,19 @@ async fn three_honest_validators_stay_safe_and_live_and_record_the_fourths_doubl
         for (i, client) in honest.iter().enumerate() {
             let (_, key) = keystore.get(&format!("dev{i}"))?;
             let mut wallet = Wallet::connect(key, client).await?;
-            let receipt = client.submit_and_wait(&wallet.transfer(to, 10 + round), DEADLINE).await?;
+            let receipt = client.submit_and_wait(&wallet.transfer(to, 10 + round), PROGRESS_DEADLINE).await?;
             assert!(receipt.is_success(), "{receipt:?}");
         }
     }
     let start = height(&honest[0]).await;
-    wait_until(DEADLINE, "the honest validators committing ten more heights", || {
+    wait_until(PROGRESS_DEADLINE, "the honest validators committing ten more heights", || {
         let c = honest[0].clone();
         async move { (height(&c).await >= start + 10).then_some(()) }
     })
     .await?;
 
     // Safe: the honest nodes hold one chain.
-    let mut common = u64::MAX;
-    for c in &honest {
-        common = common.min(height(c).await);
-    }
-    for h in 1..=common {
-        let first = honest[0].block(Some(h)).await?;
-        for c in &honest[1..] {
-            let b = c.block(Some(h)).await?;
-            assert_eq!((b.hash, b.app_hash), (first.hash, first.app_hash), "fork at height {h}");
-        }
-    }
+    same_chain(&honest).await?;
 
     // The faults are on record at every honest node, as verifiable proof against the byzantine validator
     // only: conflicting votes at least (conflicting proposals too when its turn to propose came).

@@ -9,21 +9,14 @@
 //! the clock, printed so a failing schedule can be replayed).
 
 use consort_sdk::{Address, Client, Hash, Keypair, Keystore, Receipt, SignedTx, Wallet};
-use consort_tests::{agreement_wasm, bin, metric, wait_until, DevNode, FINALITY_DEADLINE};
+use consort_tests::testnet::{all_reach, max_height, FAST};
+use consort_tests::{agreement_wasm, metric, DevNode, FINALITY_DEADLINE};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const FAST: &[(&str, &str)] = &[
-    ("CONSORT__CONSENSUS__EMPTY_BLOCK_INTERVAL_MS", "200"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PROPOSE_MS", "1000"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PREVOTE_MS", "500"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PRECOMMIT_MS", "500"),
-    ("CONSORT__CONSENSUS__TIMEOUT_DELTA_MS", "250"),
-];
-const PROGRESS_DEADLINE: Duration = Duration::from_secs(180);
 /// How long a load task waits for one tx to become final before it gives up on it and moves on.
 const TX_WAIT: Duration = Duration::from_secs(20);
 const TRANSFER_SENDERS: usize = 6;
@@ -42,10 +35,6 @@ impl Schedule {
 
 /// Txs that some node reported final, with the receipt it reported.
 type Finals = Arc<Mutex<BTreeMap<Hash, Receipt>>>;
-
-async fn height(c: &Client) -> u64 {
-    c.status().await.map(|s| s.height).unwrap_or(0)
-}
 
 /// Submits `tx` to the clients in turn, starting at `first`, until one reports it final. A node may be
 /// down or restart under us: then the next one is asked (the tx may already be in its mempool).
@@ -108,29 +97,13 @@ async fn random_validator_kills_under_load_lose_nothing_and_never_fork() -> anyh
     println!("chaos: {secs} s, CHAOS_SEED={seed}");
 
     let dir = consort_tests::test_dir()?;
-    let out = dir.path().join("net");
-    let made = std::process::Command::new(bin("consort-node")?)
-        .args(["testnet", "--validators", "4", "--base-port", "0", "--out"])
-        .arg(&out)
-        .output()?;
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = consort_tests::testnet::create(dir.path(), 4)?;
     let mut nodes = Vec::new();
     for i in 0..4 {
         nodes.push(Some(DevNode::start_home(&out.join(format!("node{i}")), FAST).await?));
     }
     let clients: Vec<Client> = nodes.iter().map(|n| n.as_ref().unwrap().client()).collect();
-    wait_until(PROGRESS_DEADLINE, "all four nodes committing", || {
-        let cs = clients.clone();
-        async move {
-            for c in &cs {
-                if height(c).await < 2 {
-                    return None;
-                }
-            }
-            Some(())
-        }
-    })
-    .await?;
+    all_reach(&clients, 2, "all four nodes committing").await?;
 
     let keystore = Keystore::new(out.join("keystore"));
     let devs: Vec<Keypair> =
@@ -188,23 +161,8 @@ async fn random_validator_kills_under_load_lose_nothing_and_never_fork() -> anyh
     assert!(finals.len() as u64 >= secs, "too little got through: {} final txs", finals.len());
 
     // Everyone reaches a common height, then the chains are compared block by block.
-    let mut top = 0;
-    for c in &clients {
-        top = top.max(height(c).await);
-    }
-    let target = top + 2;
-    wait_until(PROGRESS_DEADLINE, "every node at the same height after the chaos", || {
-        let cs = clients.clone();
-        async move {
-            for c in &cs {
-                if height(c).await < target {
-                    return None;
-                }
-            }
-            Some(())
-        }
-    })
-    .await?;
+    let target = max_height(&clients).await + 2;
+    all_reach(&clients, target, "every node at the same height after the chaos").await?;
     let mut chains = Vec::new();
     for c in &clients {
         let mut chain = Vec::new();

@@ -5,28 +5,9 @@
 //! the threshold never executes, and a non-member cannot propose.
 
 use consort_sdk::{Address, Client, Keypair, Keystore, ProposalKind, Receipt, Wallet};
-use consort_tests::{bin, wait_until, DevNode, FINALITY_DEADLINE};
+use consort_tests::testnet::{height, FAST, PROGRESS_DEADLINE};
+use consort_tests::{bin, metric, wait_until, DevNode, FINALITY_DEADLINE};
 use std::path::Path;
-use std::time::Duration;
-
-const FAST: &[(&str, &str)] = &[
-    ("CONSORT__CONSENSUS__EMPTY_BLOCK_INTERVAL_MS", "200"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PROPOSE_MS", "1000"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PREVOTE_MS", "500"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PRECOMMIT_MS", "500"),
-    ("CONSORT__CONSENSUS__TIMEOUT_DELTA_MS", "250"),
-];
-const PROGRESS_DEADLINE: Duration = Duration::from_secs(120);
-
-async fn height(c: &Client) -> u64 {
-    c.status().await.map(|s| s.height).unwrap_or(0)
-}
-
-async fn metric(url: &str, name: &str) -> Option<u64> {
-    let text = reqwest::get(format!("{url}/metrics")).await.ok()?.text().await.ok()?;
-    let prefix = format!("{name} ");
-    text.lines().find_map(|l| l.strip_prefix(prefix.as_str()))?.trim().parse().ok()
-}
 
 async fn reach(c: &Client, target: u64, what: &str) -> anyhow::Result<()> {
     wait_until(PROGRESS_DEADLINE, what, || {
@@ -73,12 +54,7 @@ fn peers_of(out: &Path) -> anyhow::Result<Vec<String>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_consortium_admits_a_member_then_removes_one() -> anyhow::Result<()> {
     let dir = consort_tests::test_dir()?;
-    let out = dir.path().join("net");
-    let made = std::process::Command::new(bin("consort-node")?)
-        .args(["testnet", "--validators", "4", "--base-port", "0", "--out"])
-        .arg(&out)
-        .output()?;
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = consort_tests::testnet::create(dir.path(), 4)?;
     let mut nodes = Vec::new();
     for i in 0..4 {
         nodes.push(Some(DevNode::start_home(&out.join(format!("node{i}")), FAST).await?));

@@ -5,21 +5,9 @@
 
 use consort_sdk::Client;
 use consort_tests::netns::{self, Net};
-use consort_tests::{bin, metric, wait_until, DevNode};
+use consort_tests::testnet::{height, same_chain, FAST, PROGRESS_DEADLINE};
+use consort_tests::{metric, wait_until, DevNode};
 use std::time::{Duration, Instant};
-
-const FAST: &[(&str, &str)] = &[
-    ("CONSORT__CONSENSUS__EMPTY_BLOCK_INTERVAL_MS", "200"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PROPOSE_MS", "1000"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PREVOTE_MS", "500"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PRECOMMIT_MS", "500"),
-    ("CONSORT__CONSENSUS__TIMEOUT_DELTA_MS", "250"),
-];
-const DEADLINE: Duration = Duration::from_secs(180);
-
-async fn height(c: &Client) -> u64 {
-    c.status().await.map(|s| s.height).unwrap_or(0)
-}
 
 async fn heights(clients: &[Client]) -> Vec<u64> {
     let mut out = Vec::new();
@@ -33,7 +21,7 @@ async fn heights(clients: &[Client]) -> Vec<u64> {
 async fn all_advance(clients: &[Client], above: u64, what: &str) -> anyhow::Result<Duration> {
     let start = Instant::now();
     let from = heights(clients).await;
-    wait_until(DEADLINE, what, || {
+    wait_until(PROGRESS_DEADLINE, what, || {
         let (cs, from) = (clients.to_vec(), from.clone());
         async move {
             for (c, h) in cs.iter().zip(&from) {
@@ -51,7 +39,7 @@ async fn all_advance(clients: &[Client], above: u64, what: &str) -> anyhow::Resu
 /// Waits until every client works on height `committed` or above and is past its propose step: each had
 /// its chance to decide, and without two thirds of the power none can gather the prevotes to go on.
 async fn all_stuck_from(clients: &[Client], committed: u64, what: &str) -> anyhow::Result<()> {
-    wait_until(DEADLINE, what, || {
+    wait_until(PROGRESS_DEADLINE, what, || {
         let cs = clients.to_vec();
         async move {
             for c in &cs {
@@ -67,18 +55,6 @@ async fn all_stuck_from(clients: &[Client], committed: u64, what: &str) -> anyho
     .await
 }
 
-async fn same_chain(clients: &[Client]) -> anyhow::Result<()> {
-    let common = *heights(clients).await.iter().min().unwrap();
-    for h in 1..=common {
-        let first = clients[0].block(Some(h)).await?;
-        for c in &clients[1..] {
-            let b = c.block(Some(h)).await?;
-            assert_eq!((b.hash, b.app_hash), (first.hash, first.app_hash), "fork at height {h}");
-        }
-    }
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partitions_halt_or_continue_as_bft_says_and_heal() -> anyhow::Result<()> {
     if let Some(why) = netns::unavailable() {
@@ -86,12 +62,7 @@ async fn partitions_halt_or_continue_as_bft_says_and_heal() -> anyhow::Result<()
         return Ok(());
     }
     let dir = consort_tests::test_dir()?;
-    let out = dir.path().join("net");
-    let made = std::process::Command::new(bin("consort-node")?)
-        .args(["testnet", "--validators", "4", "--base-port", "0", "--out"])
-        .arg(&out)
-        .output()?;
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = consort_tests::testnet::create(dir.path(), 4)?;
     let testnet: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("testnet.json"))?)?;
     // From each node's loopback multiaddr keep its port and peer id; the hosts get their own addresses.
     let ports_and_ids: Vec<(String, String)> = (0..4)
@@ -144,7 +115,7 @@ async fn partitions_halt_or_continue_as_bft_says_and_heal() -> anyhow::Result<()
     assert!(minority < majority, "the cut-off node kept up ({minority} of {majority}): the split did not hold");
     net.heal()?;
     let start = Instant::now();
-    wait_until(DEADLINE, "the minority catching up", || {
+    wait_until(PROGRESS_DEADLINE, "the minority catching up", || {
         let c = clients[3].clone();
         async move { (height(&c).await >= majority).then_some(()) }
     })

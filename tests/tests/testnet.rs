@@ -5,72 +5,13 @@
 //! resumes when they return.
 
 use consort_sdk::{Client, Keystore, Wallet};
-use consort_tests::{bin, metric, wait_until, DevNode, FINALITY_DEADLINE};
-use std::time::Duration;
-
-/// Faster rounds than production defaults, so the test spends its time on behaviour, not waiting.
-const FAST: &[(&str, &str)] = &[
-    ("CONSORT__CONSENSUS__EMPTY_BLOCK_INTERVAL_MS", "200"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PROPOSE_MS", "1000"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PREVOTE_MS", "500"),
-    ("CONSORT__CONSENSUS__TIMEOUT_PRECOMMIT_MS", "500"),
-    ("CONSORT__CONSENSUS__TIMEOUT_DELTA_MS", "250"),
-];
-const PROGRESS_DEADLINE: Duration = Duration::from_secs(120);
-
-async fn height(c: &Client) -> u64 {
-    c.status().await.map(|s| s.height).unwrap_or(0)
-}
-
-/// Waits until every client is at `target` or above.
-async fn all_reach(clients: &[Client], target: u64, what: &str) -> anyhow::Result<()> {
-    wait_until(PROGRESS_DEADLINE, what, || {
-        let cs = clients.to_vec();
-        async move {
-            for c in &cs {
-                if height(c).await < target {
-                    return None;
-                }
-            }
-            Some(())
-        }
-    })
-    .await
-}
-
-/// Every node agrees on block hash and app hash at every height they all have.
-async fn same_chain(clients: &[Client]) -> anyhow::Result<u64> {
-    let mut common = u64::MAX;
-    for c in clients {
-        common = common.min(height(c).await);
-    }
-    for h in 1..=common {
-        let first = clients[0].block(Some(h)).await?;
-        for c in &clients[1..] {
-            let b = c.block(Some(h)).await?;
-            assert_eq!((b.hash, b.app_hash), (first.hash, first.app_hash), "fork at height {h}");
-        }
-    }
-    Ok(common)
-}
-
-async fn max_height(clients: &[Client]) -> u64 {
-    let mut m = 0;
-    for c in clients {
-        m = m.max(height(c).await);
-    }
-    m
-}
+use consort_tests::testnet::{all_reach, max_height, same_chain, FAST, PROGRESS_DEADLINE};
+use consort_tests::{metric, wait_until, DevNode, FINALITY_DEADLINE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_commit_survive_a_crash_and_halt_safely_without_quorum() -> anyhow::Result<()> {
     let dir = consort_tests::test_dir()?;
-    let out = dir.path().join("net");
-    let status = std::process::Command::new(bin("consort-node")?)
-        .args(["testnet", "--validators", "4", "--base-port", "0", "--out"])
-        .arg(&out)
-        .output()?;
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let out = consort_tests::testnet::create(dir.path(), 4)?;
 
     let mut nodes = Vec::new();
     for i in 0..4 {

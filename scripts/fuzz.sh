@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the decoders a peer or a client can reach (cargo-fuzz, libFuzzer, nightly toolchain): txs, blocks
-# and block sync, votes and proposals, consensus and tx gossip through the node's own checks, RPC bodies.
+# and block sync, votes and proposals, consensus and tx gossip, RPC bodies.
 # Each target first replays fuzz/regressions/<target>/ (inputs that once crashed it), then fuzzes.
 #   scripts/fuzz.sh                         10 s per target, as scripts/test runs it
 #   FUZZ_SECS=600 scripts/fuzz.sh tx gossip   longer runs of some targets

@@ -1,36 +1,32 @@
-//! Gossip from arbitrary bytes through the node's own checks, exactly as a peer's message meets them
-//! before gossipsub may forward it (`GossipCheck::check`), and tx gossip batches as they are decoded.
+//! Gossip from arbitrary bytes, decoded as a node decodes a peer's message (consensus gossip and tx gossip
+//! batches), with the signature checks that follow: no panic, and what decodes re-encodes to the same
+//! bytes. (The node's `GossipCheck` adds membership and height checks on top; it links RocksDB and
+//! wasmtime, which would multiply the fuzz build's cost, so it is covered by `node/tests/network.rs`.)
 #![no_main]
 
-use consort_node::consensus::{Validator, ValidatorSet};
-use consort_node::network::GossipCheck;
-use consort_sdk::encoding::decode;
-use consort_sdk::{Keypair, TxGossip};
+use consort_sdk::encoding::{decode, encode};
+use consort_sdk::{ConsensusGossip, ConsensusMessage, TxGossip};
 use libfuzzer_sys::fuzz_target;
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, OnceLock, RwLock};
 
 const MESSAGE_BYTES_MAX: usize = 256 * 1024;
 
-fn check() -> &'static GossipCheck {
-    static CHECK: OnceLock<GossipCheck> = OnceLock::new();
-    CHECK.get_or_init(|| {
-        let validators = (0..4)
-            .map(|i| {
-                let key = Keypair::derived(1, i);
-                Validator { name: format!("v{i}"), public_key: key.public(), address: key.address(), power: 1 }
-            })
-            .collect();
-        GossipCheck {
-            chain_id: "fuzz".into(),
-            validators: Arc::new(RwLock::new(ValidatorSet::new(validators))),
-            height: Arc::new(AtomicU64::new(5)),
-            message_bytes_max: MESSAGE_BYTES_MAX,
-        }
-    })
-}
-
 fuzz_target!(|bytes: &[u8]| {
-    let _ = check().check(bytes);
-    let _ = decode::<TxGossip>(bytes, MESSAGE_BYTES_MAX);
+    if let Ok(gossip) = decode::<ConsensusGossip>(bytes, MESSAGE_BYTES_MAX) {
+        assert_eq!(encode(&gossip), bytes);
+        match &gossip.msg {
+            ConsensusMessage::Vote(vote) => {
+                let _ = vote.verify_signature();
+            }
+            ConsensusMessage::Proposal { proposal, block, polka } => {
+                let _ = proposal.verify_signature();
+                let _ = block.hash();
+                polka.iter().for_each(|v| {
+                    let _ = v.verify_signature();
+                });
+            }
+        }
+    }
+    if let Ok(batch) = decode::<TxGossip>(bytes, MESSAGE_BYTES_MAX) {
+        assert_eq!(encode(&batch), bytes);
+    }
 });

@@ -1,7 +1,7 @@
 //! Helpers for tests with several validators: a testnet's homes, consensus settings that keep the tests
 //! quick, and heights and chain checks across nodes.
 
-use crate::{bin, wait_until};
+use crate::{bin, wait_until, DevNode};
 use consort_sdk::Client;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,6 +26,18 @@ pub fn create(dir: &Path, validators: usize) -> anyhow::Result<PathBuf> {
         .output()?;
     anyhow::ensure!(made.status.success(), "testnet failed: {}", String::from_utf8_lossy(&made.stderr));
     Ok(out)
+}
+
+/// Starts every validator of the testnet in `out` with `FAST` settings and waits until all commit;
+/// returns the nodes (as options, so a test can take one out to kill it) and their clients.
+pub async fn start_all(out: &Path, validators: usize) -> anyhow::Result<(Vec<Option<DevNode>>, Vec<Client>)> {
+    let mut nodes = Vec::new();
+    for i in 0..validators {
+        nodes.push(Some(DevNode::start_home(&out.join(format!("node{i}")), FAST).await?));
+    }
+    let clients: Vec<Client> = nodes.iter().flatten().map(DevNode::client).collect();
+    all_reach(&clients, 2, "every validator committing").await?;
+    Ok((nodes, clients))
 }
 
 /// The node's committed height, 0 while it does not answer.

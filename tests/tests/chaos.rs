@@ -9,8 +9,8 @@
 //! the clock, printed so a failing schedule can be replayed).
 
 use consort_sdk::{Address, Client, Hash, Keypair, Keystore, Receipt, SignedTx, Wallet};
-use consort_tests::testnet::{all_reach, max_height, FAST};
-use consort_tests::{agreement_wasm, metric, DevNode, FINALITY_DEADLINE};
+use consort_tests::testnet::{all_reach, max_height};
+use consort_tests::{agreement_wasm, metric, FINALITY_DEADLINE};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -98,12 +98,7 @@ async fn random_validator_kills_under_load_lose_nothing_and_never_fork() -> anyh
 
     let dir = consort_tests::test_dir()?;
     let out = consort_tests::testnet::create(dir.path(), 4)?;
-    let mut nodes = Vec::new();
-    for i in 0..4 {
-        nodes.push(Some(DevNode::start_home(&out.join(format!("node{i}")), FAST).await?));
-    }
-    let clients: Vec<Client> = nodes.iter().map(|n| n.as_ref().unwrap().client()).collect();
-    all_reach(&clients, 2, "all four nodes committing").await?;
+    let (mut nodes, clients) = consort_tests::testnet::start_all(&out, 4).await?;
 
     let keystore = Keystore::new(out.join("keystore"));
     let devs: Vec<Keypair> =

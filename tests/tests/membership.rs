@@ -55,14 +55,7 @@ fn peers_of(out: &Path) -> anyhow::Result<Vec<String>> {
 async fn the_consortium_admits_a_member_then_removes_one() -> anyhow::Result<()> {
     let dir = consort_tests::test_dir()?;
     let out = consort_tests::testnet::create(dir.path(), 4)?;
-    let mut nodes = Vec::new();
-    for i in 0..4 {
-        nodes.push(Some(DevNode::start_home(&out.join(format!("node{i}")), FAST).await?));
-    }
-    let clients: Vec<Client> = nodes.iter().map(|n| n.as_ref().unwrap().client()).collect();
-    for c in &clients {
-        reach(c, 2, "the four validators committing").await?;
-    }
+    let (nodes, clients) = consort_tests::testnet::start_all(&out, 4).await?;
     let keystore = Keystore::new(out.join("keystore"));
     let c0 = &clients[0];
 

@@ -4,21 +4,16 @@
 //! catches up by block sync after restart; with two down there is no new height and no fork, and progress
 //! resumes when they return.
 
-use consort_sdk::{Client, Keystore, Wallet};
-use consort_tests::testnet::{all_reach, max_height, same_chain, FAST, PROGRESS_DEADLINE};
-use consort_tests::{metric, wait_until, DevNode, FINALITY_DEADLINE};
+use consort_sdk::{Keystore, Wallet};
+use consort_tests::testnet::{all_reach, max_height, same_chain, PROGRESS_DEADLINE};
+use consort_tests::{metric, wait_until, FINALITY_DEADLINE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_commit_survive_a_crash_and_halt_safely_without_quorum() -> anyhow::Result<()> {
     let dir = consort_tests::test_dir()?;
     let out = consort_tests::testnet::create(dir.path(), 4)?;
 
-    let mut nodes = Vec::new();
-    for i in 0..4 {
-        nodes.push(Some(DevNode::start_home(&out.join(format!("node{i}")), FAST).await?));
-    }
-    let clients: Vec<Client> = nodes.iter().map(|n| n.as_ref().unwrap().client()).collect();
-    all_reach(&clients, 2, "all four nodes committing together").await?;
+    let (mut nodes, clients) = consort_tests::testnet::start_all(&out, 4).await?;
 
     // Txs sent to different nodes all become final, and each node sees each one.
     let keystore = Keystore::new(out.join("keystore"));

@@ -1,0 +1,8 @@
+(module (import "consort" "db_write" (func $w (param i32 i32 i32 i32)))
+ (import "consort" "db_read" (func $r (param i32 i32) (result i64)))
+ (import "consort" "take_return" (func $t (param i32)))
+ (memory (export "memory") 1)
+ (data (i32.const 0) "{\"ok\":{\"events\":[]}}")
+ (func (export "consort_alloc") (param i32) (result i32) i32.const 1024)
+ (export "instantiate" (func $run)) (export "execute" (func $run)) (export "query" (func $run))
+ (func $run (param i32 i32) (result i64) (loop $l (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1)))) (i64.const 20)))

@@ -161,9 +161,7 @@ fuzz_target!(|bytes: &[u8]| {
     let world = world();
     let query = mode & 1 == 1;
     let gas_limit = (u64::from(u16::from_le_bytes([*gas_lo, *gas_hi])) + 1) * GAS_STEP;
-    let run = || -> Outcome {
-        call(&world.engine, &world.driver, world.base.clone(), CONTRACT, query, gas_limit, msg)
-    };
+    let run = || -> Outcome { call(&world.engine, &world.driver, world.base.clone(), CONTRACT, query, gas_limit, msg) };
     let (first, second) = (run(), run());
     assert_eq!(first, second, "the same call gave two outcomes");
     check_writes(world, &first.2);

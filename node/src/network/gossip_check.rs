@@ -37,7 +37,8 @@ impl GossipCheck {
         if height < current {
             return Some(Verdict::Ignore("old height"));
         }
-        if height > current + FUTURE_HEIGHTS_MAX {
+        // Saturating: a peer's height is any u64, and ours must never wrap the window (found by fuzzing).
+        if height > current.saturating_add(FUTURE_HEIGHTS_MAX) {
             return Some(Verdict::Ahead);
         }
         None
@@ -105,5 +106,43 @@ impl GossipCheck {
             }
         }
         Verdict::Accept(Box::new(msg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consensus::Validator;
+    use consort_sdk::encoding::encode;
+    use consort_sdk::{Address, Hash, Keypair, Vote, VoteKind};
+
+    fn vote_at(key: &Keypair, height: u64) -> Vec<u8> {
+        let vote =
+            Vote { chain_id: "c".into(), height, round: 0, kind: VoteKind::Prevote, block_hash: Some(Hash::ZERO) };
+        encode(&ConsensusGossip { msg: ConsensusMessage::Vote(key.sign_vote_full(vote)), resend: 0 })
+    }
+
+    fn check_at(key: &Keypair, height: u64) -> GossipCheck {
+        let validator = Validator {
+            name: "v".into(),
+            public_key: key.public(),
+            address: Address::from_public_key(&key.public()),
+            power: 1,
+        };
+        GossipCheck {
+            chain_id: "c".into(),
+            validators: Arc::new(RwLock::new(ValidatorSet::new(vec![validator]))),
+            height: Arc::new(AtomicU64::new(height)),
+            message_bytes_max: 4096,
+        }
+    }
+
+    #[test]
+    fn heights_at_the_end_of_u64_do_not_overflow_the_window() {
+        let key = Keypair::generate();
+        assert!(matches!(check_at(&key, u64::MAX - 1).check(&vote_at(&key, u64::MAX)), Verdict::Accept(_)));
+        assert!(matches!(check_at(&key, u64::MAX).check(&vote_at(&key, u64::MAX)), Verdict::Accept(_)));
+        assert_eq!(check_at(&key, 5).check(&vote_at(&key, u64::MAX)), Verdict::Ahead);
+        assert_eq!(check_at(&key, u64::MAX).check(&vote_at(&key, 5)), Verdict::Ignore("old height"));
     }
 }

@@ -41,6 +41,7 @@ pub mod math;
 pub mod mock;
 mod response;
 pub mod split;
+pub mod split_store;
 mod storage;
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]

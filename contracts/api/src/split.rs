@@ -25,6 +25,8 @@ pub enum SplitError {
     AlreadyAParty(String),
     #[error("amounts overflow")]
     Overflow,
+    #[error(transparent)]
+    Storage(#[from] crate::StdError),
 }
 
 /// One party's standing.
@@ -43,9 +45,9 @@ pub struct Position {
     pub withdrawn: u128,
 }
 
+/// The ledger apart from its parties: what a payment touches.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Ledger {
-    positions: BTreeMap<String, Position>,
+pub struct Pot {
     total_shares: u64,
     /// Received under the current terms, with the remainder carried over from earlier terms.
     #[serde(with = "crate::u128_string")]
@@ -54,6 +56,56 @@ pub struct Ledger {
     total_received: u128,
     #[serde(with = "crate::u128_string")]
     total_withdrawn: u128,
+}
+
+impl Pot {
+    pub fn total_shares(&self) -> u64 {
+        self.total_shares
+    }
+
+    pub fn total_received(&self) -> u128 {
+        self.total_received
+    }
+
+    pub fn total_withdrawn(&self) -> u128 {
+        self.total_withdrawn
+    }
+
+    /// What the contract holds for this ledger: received and not withdrawn.
+    pub fn held(&self) -> u128 {
+        self.total_received - self.total_withdrawn
+    }
+
+    fn accrued(&self, position: &Position) -> u128 {
+        share_of(self.epoch_received, position.share, self.total_shares).unwrap_or(0)
+    }
+
+    /// What the holder of `position` may withdraw now.
+    pub fn owed(&self, position: &Position) -> u128 {
+        position.settled + self.accrued(position) - position.released
+    }
+
+    pub fn receive(&mut self, amount: u128) -> Result<(), SplitError> {
+        self.total_received = self.total_received.checked_add(amount).ok_or(SplitError::Overflow)?;
+        self.epoch_received = self.epoch_received.checked_add(amount).ok_or(SplitError::Overflow)?;
+        Ok(())
+    }
+
+    /// Marks everything `position` is owed as paid and returns the amount, which the caller sends.
+    pub fn withdraw(&mut self, position: &mut Position) -> u128 {
+        let amount = self.owed(position);
+        position.settled = 0;
+        position.released = self.accrued(position);
+        position.withdrawn += amount;
+        self.total_withdrawn += amount;
+        amount
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    positions: BTreeMap<String, Position>,
+    pot: Pot,
 }
 
 /// Checks a list of (party, share): no duplicates, no zero share, a total that fits in u64.
@@ -81,7 +133,12 @@ impl Ledger {
         let total_shares = check_shares(shares, min_parties)?;
         let positions =
             shares.iter().map(|(p, s)| (p.clone(), Position { share: *s, ..Position::default() })).collect();
-        Ok(Ledger { positions, total_shares, ..Ledger::default() })
+        Ok(Ledger { positions, pot: Pot { total_shares, ..Pot::default() } })
+    }
+
+    /// A ledger from its stored parts (see [`crate::split_store::StoredLedger`]).
+    pub fn from_parts(pot: Pot, positions: BTreeMap<String, Position>) -> Ledger {
+        Ledger { positions, pot }
     }
 
     pub fn positions(&self) -> &BTreeMap<String, Position> {
@@ -92,21 +149,25 @@ impl Ledger {
         self.positions.get(party)
     }
 
+    pub fn pot(&self) -> &Pot {
+        &self.pot
+    }
+
     pub fn total_shares(&self) -> u64 {
-        self.total_shares
+        self.pot.total_shares
     }
 
     pub fn total_received(&self) -> u128 {
-        self.total_received
+        self.pot.total_received
     }
 
     pub fn total_withdrawn(&self) -> u128 {
-        self.total_withdrawn
+        self.pot.total_withdrawn
     }
 
     /// What the contract holds for this ledger: received and not withdrawn.
     pub fn held(&self) -> u128 {
-        self.total_received - self.total_withdrawn
+        self.pot.held()
     }
 
     /// The current shares, party by party (parties with zero share left out).
@@ -114,13 +175,9 @@ impl Ledger {
         self.positions.iter().filter(|(_, p)| p.share > 0).map(|(a, p)| (a.clone(), p.share)).collect()
     }
 
-    fn accrued(&self, position: &Position) -> u128 {
-        share_of(self.epoch_received, position.share, self.total_shares).unwrap_or(0)
-    }
-
     /// What `party` may withdraw now.
     pub fn owed(&self, party: &str) -> u128 {
-        self.positions.get(party).map_or(0, |p| p.settled + self.accrued(p) - p.released)
+        self.positions.get(party).map_or(0, |p| self.pot.owed(p))
     }
 
     /// Held but owed to nobody yet: the rounding remainder waiting for later payments.
@@ -129,35 +186,25 @@ impl Ledger {
     }
 
     pub fn receive(&mut self, amount: u128) -> Result<(), SplitError> {
-        self.total_received = self.total_received.checked_add(amount).ok_or(SplitError::Overflow)?;
-        self.epoch_received = self.epoch_received.checked_add(amount).ok_or(SplitError::Overflow)?;
-        Ok(())
+        self.pot.receive(amount)
     }
 
     /// Marks everything `party` is owed as paid and returns the amount, which the caller sends.
     pub fn withdraw(&mut self, party: &str) -> Result<u128, SplitError> {
-        let amount = self.owed(party);
-        let accrued =
-            self.positions.get(party).map(|p| self.accrued(p)).ok_or_else(|| SplitError::NotAParty(party.into()))?;
-        let position = self.positions.get_mut(party).expect("checked above");
-        position.settled = 0;
-        position.released = accrued;
-        position.withdrawn += amount;
-        self.total_withdrawn += amount;
-        Ok(amount)
+        let position = self.positions.get_mut(party).ok_or_else(|| SplitError::NotAParty(party.into()))?;
+        Ok(self.pot.withdraw(position))
     }
 
     /// Closes the current terms: every accrual becomes `settled`, the remainder carries on.
     fn settle_epoch(&mut self) {
         let mut allocated = 0u128;
-        let accruals: Vec<(String, u128)> = self.positions.iter().map(|(a, p)| (a.clone(), self.accrued(p))).collect();
-        for (party, accrued) in accruals {
-            let p = self.positions.get_mut(&party).expect("party listed");
+        for p in self.positions.values_mut() {
+            let accrued = self.pot.accrued(p);
             p.settled = p.settled + accrued - p.released;
             p.released = 0;
             allocated += accrued;
         }
-        self.epoch_received -= allocated;
+        self.pot.epoch_received -= allocated;
     }
 
     /// New terms from now on; what was received before is settled under the old ones.
@@ -170,7 +217,7 @@ impl Ledger {
         for (party, share) in shares {
             self.positions.entry(party.clone()).or_default().share = *share;
         }
-        self.total_shares = total;
+        self.pot.total_shares = total;
         Ok(())
     }
 
@@ -187,8 +234,8 @@ impl Ledger {
     /// Final settlement: allocates the rounding remainder too, one unit each to the parties with the
     /// largest fractional claims (ties by address), so that everything held is owed to someone.
     pub fn settle_all(&mut self) {
-        let whole = u128::from(self.total_shares.max(1));
-        let remainder_base = self.epoch_received % whole;
+        let whole = u128::from(self.pot.total_shares.max(1));
+        let remainder_base = self.pot.epoch_received % whole;
         let mut claims: Vec<(u128, String)> = self
             .positions
             .iter()
@@ -198,7 +245,7 @@ impl Ledger {
         self.settle_epoch();
         claims.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         // Each floor loses less than one unit, so the remainder is below the number of parties.
-        let mut dust = self.epoch_received;
+        let mut dust = self.pot.epoch_received;
         for (_, party) in &claims {
             if dust == 0 {
                 break;
@@ -208,6 +255,6 @@ impl Ledger {
                 dust -= 1;
             }
         }
-        self.epoch_received = dust;
+        self.pot.epoch_received = dust;
     }
 }

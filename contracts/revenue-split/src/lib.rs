@@ -11,6 +11,7 @@ pub use msg::*;
 use consort_contract::agreement::{party_event, AgreementTotals, AgreementView, PartyView, VIEW_PARTIES_MAX};
 use consort_contract::prelude::*;
 use consort_contract::split::{Ledger, SplitError};
+use consort_contract::split_store::StoredLedger;
 use consort_contract::validate_address;
 use std::fmt;
 
@@ -24,7 +25,8 @@ pub const TITLE_BYTES_MAX: usize = 200;
 pub const PROPOSALS_MAX: usize = 10;
 
 const CONFIG: Item<Config> = Item::new("config");
-const LEDGER: Item<Ledger> = Item::new("ledger");
+/// The pot (one small record a payment touches) and one record per party.
+const LEDGER: StoredLedger = StoredLedger::new("pot", "positions");
 const PROPOSALS: Item<Vec<Proposal>> = Item::new("proposals");
 const NEXT_PROPOSAL: Item<u64> = Item::new("next_proposal");
 
@@ -103,8 +105,7 @@ fn instantiate(ctx: &mut Ctx, msg: InstantiateMsg) -> Result<Response> {
     let mut response = Response::new().add_event(terms);
     response.events.extend(party_events(&shares));
     if ctx.info.funds > 0 {
-        let mut ledger = ledger;
-        response = response.add_event(receive(ctx, &mut ledger)?);
+        response = response.add_event(receive(ctx)?);
     }
     Ok(response)
 }
@@ -113,77 +114,84 @@ fn describe_shares(shares: &[(String, u64)]) -> String {
     shares.iter().map(|(a, s)| format!("{a}:{s}")).collect::<Vec<_>>().join(",")
 }
 
-fn receive(ctx: &mut Ctx, ledger: &mut Ledger) -> Result<Event> {
+fn receive(ctx: &mut Ctx) -> Result<Event> {
     if CONFIG.load(ctx.host)?.closed {
         return Err(ContractError::Closed);
     }
     if ctx.info.funds == 0 {
         return Err(ContractError::NoFunds);
     }
-    ledger.receive(ctx.info.funds)?;
-    LEDGER.save(ctx.host, ledger)?;
+    LEDGER.receive(ctx.host, ctx.info.funds)?;
     Ok(Event::new("payment").attr("payer", &ctx.info.sender).attr("amount", ctx.info.funds))
 }
 
-/// Sends `party` everything it is owed; `None` when that is nothing.
-fn pay_out(ctx: &mut Ctx, ledger: &mut Ledger, party: &str) -> Result<Option<Event>> {
-    if ledger.owed(party) == 0 {
-        return Ok(None);
+fn withdrawal_event(party: &str, amount: u128) -> Event {
+    Event::new("withdrawal").attr("party", party).attr("amount", amount)
+}
+
+/// Sends every party of the loaded `ledger` what it is owed; the caller saves the ledger.
+fn pay_out_all(ctx: &mut Ctx, ledger: &mut Ledger, mut response: Response) -> Result<Response> {
+    let parties: Vec<String> = ledger.positions().keys().cloned().collect();
+    for party in parties {
+        if ledger.owed(&party) == 0 {
+            continue;
+        }
+        let amount = ledger.withdraw(&party)?;
+        ctx.host.send(&party, amount)?;
+        response = response.add_event(withdrawal_event(&party, amount));
     }
-    let amount = ledger.withdraw(party)?;
-    ctx.host.send(party, amount)?;
-    Ok(Some(Event::new("withdrawal").attr("party", party).attr("amount", amount)))
+    Ok(response)
 }
 
 fn execute(ctx: &mut Ctx, msg: ExecuteMsg) -> Result<Response> {
-    let mut ledger = LEDGER.load(ctx.host)?;
-    let response = match msg {
-        ExecuteMsg::Pay {} => Response::new().add_event(receive(ctx, &mut ledger)?),
+    Ok(match msg {
+        ExecuteMsg::Pay {} => Response::new().add_event(receive(ctx)?),
         ExecuteMsg::Withdraw {} => {
             let sender = ctx.info.sender.clone();
-            if ledger.position(&sender).is_none() {
-                return Err(ContractError::NotAParty(sender));
-            }
-            let event = pay_out(ctx, &mut ledger, &sender)?.ok_or(ContractError::NothingOwed(sender))?;
-            Response::new().add_event(event)
+            let amount = match LEDGER.withdraw(ctx.host, &sender) {
+                Err(SplitError::NotAParty(_)) => return Err(ContractError::NotAParty(sender)),
+                Ok(0) => return Err(ContractError::NothingOwed(sender)),
+                other => other?,
+            };
+            ctx.host.send(&sender, amount)?;
+            Response::new().add_event(withdrawal_event(&sender, amount))
         }
         ExecuteMsg::Distribute {} => {
-            let parties: Vec<String> = ledger.positions().keys().cloned().collect();
-            let mut response = Response::new();
-            for party in parties {
-                if let Some(event) = pay_out(ctx, &mut ledger, &party)? {
-                    response = response.add_event(event);
-                }
-            }
+            let mut ledger = LEDGER.load(ctx.host)?;
+            let response = pay_out_all(ctx, &mut ledger, Response::new())?;
+            LEDGER.save(ctx.host, &ledger)?;
             response
         }
-        ExecuteMsg::Propose { change } => propose(ctx, &ledger, change)?,
-        ExecuteMsg::Approve { id } => approve(ctx, &mut ledger, id)?,
+        ExecuteMsg::Propose { change } => propose(ctx, change)?,
+        ExecuteMsg::Approve { id } => approve(ctx, id)?,
         ExecuteMsg::TransferPosition { to } => {
             validate_address(&to)?;
             let from = ctx.info.sender.clone();
-            ledger.transfer(&from, &to)?;
+            LEDGER.transfer(ctx.host, &from, &to)?;
             // Approvals were given by the old holder; open proposals start over.
             PROPOSALS.save(ctx.host, &Vec::new())?;
             Response::new()
                 .add_event(Event::new("position_transferred").attr("from", &from).attr("to", &to))
                 .add_event(party_event(&to, "party"))
         }
-    };
-    LEDGER.save(ctx.host, &ledger)?;
-    Ok(response)
+    })
+}
+
+/// Whether `party` holds a share under the current terms.
+fn is_current_party(ctx: &Ctx, party: &str) -> Result<bool> {
+    Ok(LEDGER.position(ctx.host, party)?.is_some_and(|p| p.share > 0))
 }
 
 fn current_parties(ledger: &Ledger) -> Vec<String> {
     ledger.shares().into_iter().map(|(a, _)| a).collect()
 }
 
-fn propose(ctx: &mut Ctx, ledger: &Ledger, change: Change) -> Result<Response> {
+fn propose(ctx: &mut Ctx, change: Change) -> Result<Response> {
     if CONFIG.load(ctx.host)?.closed {
         return Err(ContractError::Closed);
     }
     let sender = ctx.info.sender.clone();
-    if !current_parties(ledger).contains(&sender) {
+    if !is_current_party(ctx, &sender)? {
         return Err(ContractError::NotAParty(sender));
     }
     if let Change::Terms { parties } = &change {
@@ -203,9 +211,9 @@ fn propose(ctx: &mut Ctx, ledger: &Ledger, change: Change) -> Result<Response> {
     Ok(Response::new().add_event(event).set_data(id))
 }
 
-fn approve(ctx: &mut Ctx, ledger: &mut Ledger, id: u64) -> Result<Response> {
+fn approve(ctx: &mut Ctx, id: u64) -> Result<Response> {
     let sender = ctx.info.sender.clone();
-    if !current_parties(ledger).contains(&sender) {
+    if !is_current_party(ctx, &sender)? {
         return Err(ContractError::NotAParty(sender));
     }
     let mut proposals = PROPOSALS.load(ctx.host)?;
@@ -216,17 +224,18 @@ fn approve(ctx: &mut Ctx, ledger: &mut Ledger, id: u64) -> Result<Response> {
     proposal.approvals.push(sender.clone());
     PROPOSALS.save(ctx.host, &proposals)?;
     let mut response = Response::new().add_event(Event::new("amendment_approved").attr("id", id).attr("by", &sender));
-    if let Some(applied) = apply_if_approved(ctx, ledger, id)? {
+    if let Some(applied) = apply_if_approved(ctx, id)? {
         response.events.extend(applied.events);
     }
     Ok(response)
 }
 
 /// Carries out proposal `id` once every current party has approved it.
-fn apply_if_approved(ctx: &mut Ctx, ledger: &mut Ledger, id: u64) -> Result<Option<Response>> {
+fn apply_if_approved(ctx: &mut Ctx, id: u64) -> Result<Option<Response>> {
     let proposals = PROPOSALS.load(ctx.host)?;
     let Some(proposal) = proposals.iter().find(|p| p.id == id) else { return Ok(None) };
-    if !current_parties(ledger).iter().all(|p| proposal.approvals.contains(p)) {
+    let mut ledger = LEDGER.load(ctx.host)?;
+    if !current_parties(&ledger).iter().all(|p| proposal.approvals.contains(p)) {
         return Ok(None);
     }
     // Terms are changing: every other open proposal was approved against the old terms.
@@ -242,19 +251,14 @@ fn apply_if_approved(ctx: &mut Ctx, ledger: &mut Ledger, id: u64) -> Result<Opti
         }
         Change::Close {} => {
             ledger.settle_all();
-            let parties: Vec<String> = ledger.positions().keys().cloned().collect();
-            for party in parties {
-                if let Some(event) = pay_out(ctx, ledger, &party)? {
-                    response = response.add_event(event);
-                }
-            }
+            response = pay_out_all(ctx, &mut ledger, response)?;
             let mut config = CONFIG.load(ctx.host)?;
             config.closed = true;
             CONFIG.save(ctx.host, &config)?;
             response = response.add_event(Event::new("closed").attr("id", id));
         }
     }
-    LEDGER.save(ctx.host, ledger)?;
+    LEDGER.save(ctx.host, &ledger)?;
     Ok(Some(response))
 }
 

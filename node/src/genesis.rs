@@ -11,6 +11,7 @@ use consort_sdk::encoding::encode;
 use consort_sdk::{u128_string, Address, Hash, PublicKey, CHAIN_ID_BYTES_MAX};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::path::Path;
 
 /// Largest genesis file read (a million funded accounts fit comfortably).
@@ -97,9 +98,11 @@ impl Genesis {
         if len > GENESIS_BYTES_MAX {
             return Err(GenesisError::TooLarge { path: shown, len });
         }
-        let text = std::fs::read(path).map_err(io)?;
+        // Parsed from a buffered reader, not a read of the whole file: a genesis of a million accounts is
+        // over 100 MB of text that would sit in memory beside what it parses into.
+        let file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?.take(GENESIS_BYTES_MAX));
         let genesis: Genesis =
-            serde_json::from_slice(&text).map_err(|source| GenesisError::Parse { path: shown, source })?;
+            serde_json::from_reader(file).map_err(|source| GenesisError::Parse { path: shown, source })?;
         genesis.validate()?;
         Ok(genesis)
     }
@@ -238,6 +241,11 @@ impl Genesis {
 
     /// App hash of the genesis state (height 0).
     pub fn app_hash(&self) -> Hash {
-        app_hash(&Hash::ZERO, 0, &self.hash(), &self.state_writes(), &[])
+        self.app_hash_of(&self.state_writes())
+    }
+
+    /// App hash of the genesis state given its `state_writes()`, for callers that need both.
+    pub fn app_hash_of(&self, state_writes: &StateWrites) -> Hash {
+        app_hash(&Hash::ZERO, 0, &self.hash(), state_writes, &[])
     }
 }

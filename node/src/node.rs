@@ -14,7 +14,7 @@ use crate::host::HostEvent;
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
 use crate::network::NetCommand;
-use crate::storage::{BlockRecord, ChainHead, Store, StoreError};
+use crate::storage::{BlockRecord, ChainHead, Durability, Store, StoreError};
 use anyhow::{bail, Context};
 use consort_sdk::api::BlockEvent;
 use consort_sdk::{Address, Block, BlockHeader, Commit, Keypair, TxOutcome};
@@ -169,13 +169,14 @@ pub fn open_state(
         ),
         (None, Some(_)) => bail!("the database at {} has blocks but no genesis record; it is corrupt", data_dir.display()),
         (None, None) => {
+            let writes = genesis.state_writes();
             let head = ChainHead {
                 height: 0,
                 block_hash: genesis_hash,
                 block_time_ms: genesis.genesis_time_ms,
-                app_hash: genesis.app_hash(),
+                app_hash: genesis.app_hash_of(&writes),
             };
-            store.init_genesis(genesis_hash, &genesis.state_writes(), head.clone())?;
+            store.init_genesis(genesis_hash, &writes, head.clone())?;
             head
         }
     };
@@ -244,8 +245,14 @@ pub fn build_block(state: &NodeState, proposer: &Address, now_ms: u64) -> Result
     })
 }
 
-/// Checks, executes and durably stores a decided block, then updates head, mempool, metrics and events.
-pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyhow::Result<ChainHead> {
+/// Checks, executes and stores a decided block (as durably as asked), then updates head, mempool, metrics
+/// and events.
+pub fn commit_decided(
+    state: &NodeState,
+    block: &Block,
+    commit: &Commit,
+    durability: Durability,
+) -> anyhow::Result<ChainHead> {
     let head = state.head();
     let validators = state.validators();
     check_block(block, &head, &state.chain_id, &validators, state.limits().block_txs_max as usize)?;
@@ -259,13 +266,16 @@ pub fn commit_decided(state: &NodeState, block: &Block, commit: &Commit) -> anyh
         block_time_ms: block.header.time_ms,
         app_hash: executed.app_hash,
     };
-    state.store.commit_block(BlockRecord {
-        block,
-        commit,
-        receipts: &executed.receipts,
-        state_writes: &executed.state_writes,
-        head: new_head.clone(),
-    })?;
+    state.store.commit_block(
+        BlockRecord {
+            block,
+            commit,
+            receipts: &executed.receipts,
+            state_writes: &executed.state_writes,
+            head: new_head.clone(),
+        },
+        durability,
+    )?;
     state.apply_governance(&executed.state_writes)?;
     *state.head.write().expect("head lock poisoned") = new_head.clone();
     {

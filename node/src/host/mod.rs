@@ -16,6 +16,7 @@ use crate::block_check::check_block;
 use crate::consensus::{Core, Effect, Input, TimeoutKind};
 use crate::network::NetCommand;
 use crate::node::{build_block, commit_decided, NodeState};
+use crate::storage::Durability;
 use anyhow::Context;
 use consort_sdk::{
     Block, Commit, ConsensusMessage, Evidence, Hash, Keypair, Proposal, SyncRequest, SyncResponse, Vote,
@@ -222,7 +223,7 @@ impl Host {
             if block.header.height != head.height + 1 {
                 break;
             }
-            if let Err(e) = commit_decided(&self.state, &block, &commit) {
+            if let Err(e) = commit_decided(&self.state, &block, &commit, Durability::Deferred) {
                 tracing::warn!(%peer, height = block.header.height, error = %e, "refused a synced block");
                 break;
             }
@@ -231,6 +232,8 @@ impl Host {
             advanced = true;
         }
         if advanced {
+            // One disk sync for the whole response instead of one per block.
+            self.state.store.sync()?;
             self.enter_height()?;
             if full {
                 self.ask_sync(peer, true);
@@ -398,7 +401,7 @@ impl Host {
                     .get(&commit.block_hash)
                     .cloned()
                     .with_context(|| format!("decided block {} is not known to this node", commit.block_hash))?;
-                commit_decided(&self.state, &block, &commit)?;
+                commit_decided(&self.state, &block, &commit, Durability::Synced)?;
                 self.last_commit = Some(commit);
                 self.enter_height()?;
             }

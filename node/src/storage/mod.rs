@@ -8,5 +8,5 @@ mod wal;
 
 pub use columns::Column;
 pub use evidence::EVIDENCE_KEPT_MAX;
-pub use store::{BlockRecord, ChainHead, StateEntry, Store, StoreError};
+pub use store::{BlockRecord, ChainHead, Durability, StateEntry, Store, StoreError};
 pub use wal::LastSign;

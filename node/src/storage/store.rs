@@ -18,6 +18,8 @@ pub const MEMTABLE_BYTES_MAX: usize = 16 * 1024 * 1024;
 pub const BLOCK_CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// Bloom filter bits per key: point lookups of absent keys (new accounts, unknown txs) skip the files.
 const BLOOM_BITS_PER_KEY: f64 = 10.0;
+/// State writes per batch while importing genesis.
+const GENESIS_BATCH_WRITES_MAX: usize = 20_000;
 
 /// Largest stored record we agree to decode (a block at the configured maximum plus headroom).
 const RECORD_BYTES_MAX: usize = 64 * 1024 * 1024;
@@ -41,6 +43,16 @@ pub struct ChainHead {
     pub block_time_ms: u64,
     /// App hash after executing block `height` (the genesis state's hash at height 0).
     pub app_hash: Hash,
+}
+
+/// Whether a write waits for the disk. Blocks this node decided are `Synced`: it voted for them and must
+/// never forget them. Blocks fetched by sync may be `Deferred`: a killed process loses nothing (RocksDB
+/// hands each write to the OS at once), a machine crash may lose the unsynced tail, which the node then
+/// fetches again; it never voted on those heights, so it cannot contradict itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    Synced,
+    Deferred,
 }
 
 /// Everything one committed block writes, applied atomically.
@@ -150,9 +162,18 @@ impl Store {
     }
 
     pub(super) fn write_synced(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.write(batch, Durability::Synced)
+    }
+
+    fn write(&self, batch: WriteBatch, durability: Durability) -> Result<(), StoreError> {
         let mut opts = WriteOptions::default();
-        opts.set_sync(true);
+        opts.set_sync(durability == Durability::Synced);
         Ok(self.db.write_opt(batch, &opts)?)
+    }
+
+    /// Makes every write so far durable (after a run of `Durability::Deferred` commits).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        Ok(self.db.flush_wal(true)?)
     }
 
     fn put_state_writes(&self, batch: &mut WriteBatch, writes: &[(Vec<u8>, Option<Vec<u8>>)]) {
@@ -165,15 +186,23 @@ impl Store {
         }
     }
 
-    /// Writes the genesis state and head (height 0) in one synced batch.
+    /// Writes the genesis state, then the genesis record and head (height 0). The state goes in batches of
+    /// at most `GENESIS_BATCH_WRITES_MAX` (one batch of a million accounts would sit in memory twice, as the
+    /// batch and as the memtable); the genesis record goes last, so a crash during the import leaves a
+    /// database without one, which the next start imports again from the beginning.
     pub fn init_genesis(
         &self,
         genesis_hash: Hash,
         state_writes: &[(Vec<u8>, Option<Vec<u8>>)],
         head: ChainHead,
     ) -> Result<(), StoreError> {
+        for chunk in state_writes.chunks(GENESIS_BATCH_WRITES_MAX) {
+            let mut batch = WriteBatch::default();
+            self.put_state_writes(&mut batch, chunk);
+            self.write(batch, Durability::Deferred)?;
+        }
+        self.sync()?;
         let mut batch = WriteBatch::default();
-        self.put_state_writes(&mut batch, state_writes);
         let meta = self.cf(Column::Meta);
         batch.put_cf(meta, keys::GENESIS_HASH, encode(&genesis_hash));
         batch.put_cf(meta, keys::app_hash_at(0), encode(&head.app_hash));
@@ -181,9 +210,9 @@ impl Store {
         self.write_synced(batch)
     }
 
-    /// Stores a committed block with its commit, receipts, state writes and the new head, atomically and
-    /// durably: after a crash either all of it is there or none of it.
-    pub fn commit_block(&self, record: BlockRecord<'_>) -> Result<(), StoreError> {
+    /// Stores a committed block with its commit, receipts, state writes and the new head, atomically: after
+    /// a crash either all of it is there or none of it. `Durability::Synced` also waits until it is on disk.
+    pub fn commit_block(&self, record: BlockRecord<'_>, durability: Durability) -> Result<(), StoreError> {
         let height = record.block.header.height;
         let mut batch = WriteBatch::default();
         batch.put_cf(self.cf(Column::Blocks), keys::height(height), encode(record.block));
@@ -198,7 +227,7 @@ impl Store {
         batch.put_cf(meta, keys::app_hash_at(height), encode(&record.head.app_hash));
         batch.put_cf(meta, keys::HEAD, encode(&record.head));
         self.wal_clear_through(&mut batch, height);
-        self.write_synced(batch)
+        self.write(batch, durability)
     }
 }
 
@@ -241,13 +270,16 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             assert_eq!(store.head().unwrap(), None);
             store
-                .commit_block(BlockRecord {
-                    block: &b,
-                    commit: &commit,
-                    receipts: std::slice::from_ref(&receipt),
-                    state_writes: &[(b"k".to_vec(), Some(b"v".to_vec()))],
-                    head: head.clone(),
-                })
+                .commit_block(
+                    BlockRecord {
+                        block: &b,
+                        commit: &commit,
+                        receipts: std::slice::from_ref(&receipt),
+                        state_writes: &[(b"k".to_vec(), Some(b"v".to_vec()))],
+                        head: head.clone(),
+                    },
+                    Durability::Synced,
+                )
                 .unwrap();
         }
         let store = Store::open(dir.path()).unwrap();

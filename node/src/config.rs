@@ -15,6 +15,21 @@ pub struct NodeConfig {
     pub mempool: MempoolConfig,
     pub consensus: ConsensusConfig,
     pub contracts: ContractsConfig,
+    pub storage: StorageConfig,
+}
+
+/// Node-local storage settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Accounts kept in memory in front of the database (0: none); see `exec::CachedState`.
+    pub account_cache_max: usize,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { account_cache_max: 100_000 }
+    }
 }
 
 /// Node-local contract settings. The limits all nodes must share are in genesis (`contracts`).
@@ -241,6 +256,10 @@ timeout_delta_ms = {}
 query_gas_max = {}
 # Compiled contract modules kept in memory.
 module_cache_max = {}
+
+[storage]
+# Accounts kept in memory in front of the database, about 100 bytes each (0 turns the cache off).
+account_cache_max = {}
 "#,
             d.p2p.message_bytes_max,
             d.p2p.future_messages_max,
@@ -260,6 +279,7 @@ module_cache_max = {}
             d.consensus.timeout_delta_ms,
             d.contracts.query_gas_max,
             d.contracts.module_cache_max,
+            d.storage.account_cache_max,
         )
     }
 }

@@ -6,7 +6,7 @@ use crate::block_check::check_block;
 use crate::config::NodeConfig;
 use crate::consensus::{Core, TimeoutParams, Validator, ValidatorSet};
 use crate::contracts::ContractEngine;
-use crate::exec::{execute_block, Account, Overlay, SharedState, TxVerifier};
+use crate::exec::{execute_block, Account, CachedState, Overlay, SharedState, TxVerifier};
 use crate::genesis::Genesis;
 use crate::governance;
 use crate::governance::records::{member_prefix, ChainLimits, ValidatorRecord, LIMITS_KEY, VALIDATORS_KEY};
@@ -28,6 +28,9 @@ pub struct NodeState {
     pub chain_id: String,
     pub config: NodeConfig,
     pub store: Store,
+    /// Committed state as admission, execution, queries and the RPC read it: the store with the accounts
+    /// cached.
+    committed: Arc<CachedState>,
     pub contracts: ContractEngine,
     /// Verifies tx signatures once per node: at admission, remembered for execution.
     pub verifier: TxVerifier,
@@ -100,7 +103,7 @@ impl NodeState {
 
     /// Committed state as execution and queries read it.
     pub fn shared_state(&self) -> SharedState {
-        Arc::new(self.store.clone())
+        self.committed.clone()
     }
 
     /// Runs a read-only contract query on the latest committed state, with the configured gas cap.
@@ -200,12 +203,14 @@ pub fn open_state(
             genesis.contracts.code_bytes_max
         );
     }
+    let committed = Arc::new(CachedState::new(store.clone(), config.storage.account_cache_max));
     let state = NodeState {
         chain_id: genesis.chain_id.clone(),
         contracts,
         verifier: TxVerifier::default(),
         mempool: Mutex::new(Mempool::new(config.mempool.txs_max)),
         config,
+        committed,
         store,
         metrics,
         validator_set: Arc::new(RwLock::new(validators)),
@@ -276,6 +281,7 @@ pub fn commit_decided(
         },
         durability,
     )?;
+    state.committed.apply(&executed.state_writes);
     state.apply_governance(&executed.state_writes)?;
     *state.head.write().expect("head lock poisoned") = new_head.clone();
     {

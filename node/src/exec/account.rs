@@ -16,3 +16,8 @@ pub fn account_key(address: &Address) -> Vec<u8> {
     k.extend_from_slice(&address.0);
     k
 }
+
+/// Whether `key` is a native account's state key.
+pub fn is_account_key(key: &[u8]) -> bool {
+    key.len() == ACCOUNT_PREFIX.len() + 20 && key.starts_with(ACCOUNT_PREFIX)
+}

@@ -4,6 +4,7 @@
 mod account;
 mod app_hash;
 mod block_executor;
+mod cached_state;
 mod contract_actions;
 mod overlay;
 mod tx_rules;
@@ -12,6 +13,7 @@ mod tx_verifier;
 pub use account::{account_key, Account};
 pub use app_hash::app_hash;
 pub use block_executor::{execute_block, Executed};
+pub use cached_state::CachedState;
 pub use contract_actions::is_deployer;
 pub use overlay::{Checkpoint, Overlay, SharedState, StateReader, StateWrites};
 pub use tx_rules::{

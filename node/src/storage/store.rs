@@ -45,10 +45,11 @@ pub struct ChainHead {
     pub app_hash: Hash,
 }
 
-/// Whether a write waits for the disk. Blocks this node decided are `Synced`: it voted for them and must
-/// never forget them. Blocks fetched by sync may be `Deferred`: a killed process loses nothing (RocksDB
-/// hands each write to the OS at once), a machine crash may lose the unsynced tail, which the node then
-/// fetches again; it never voted on those heights, so it cannot contradict itself.
+/// Whether a write waits for the disk. Blocks this node decided are `Synced`. Blocks fetched by sync may be
+/// `Deferred`: a killed process loses nothing (RocksDB hands each write to the OS at once); a machine crash
+/// may lose the unsynced tail, each block whole (one batch), and the node fetches those blocks again. It
+/// cannot contradict itself: its votes' sign state and its journal are written synced on their own, and a
+/// lost batch takes the clearing of its height's journal with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
     Synced,

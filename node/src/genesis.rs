@@ -241,11 +241,12 @@ impl Genesis {
 
     /// App hash of the genesis state (height 0).
     pub fn app_hash(&self) -> Hash {
-        self.app_hash_of(&self.state_writes())
+        self.app_hash_of(&self.hash(), &self.state_writes())
     }
 
-    /// App hash of the genesis state given its `state_writes()`, for callers that need both.
-    pub fn app_hash_of(&self, state_writes: &StateWrites) -> Hash {
-        app_hash(&Hash::ZERO, 0, &self.hash(), state_writes, &[])
+    /// App hash of the genesis state given its `hash()` and `state_writes()`, for callers that need them
+    /// too (each is a pass over every account).
+    pub fn app_hash_of(&self, genesis_hash: &Hash, state_writes: &StateWrites) -> Hash {
+        app_hash(&Hash::ZERO, 0, genesis_hash, state_writes, &[])
     }
 }

@@ -177,7 +177,7 @@ pub fn open_state(
                 height: 0,
                 block_hash: genesis_hash,
                 block_time_ms: genesis.genesis_time_ms,
-                app_hash: genesis.app_hash_of(&writes),
+                app_hash: genesis.app_hash_of(&genesis_hash, &writes),
             };
             store.init_genesis(genesis_hash, &writes, head.clone())?;
             head

@@ -59,18 +59,6 @@ pub struct Pot {
 }
 
 impl Pot {
-    pub fn total_shares(&self) -> u64 {
-        self.total_shares
-    }
-
-    pub fn total_received(&self) -> u128 {
-        self.total_received
-    }
-
-    pub fn total_withdrawn(&self) -> u128 {
-        self.total_withdrawn
-    }
-
     /// What the contract holds for this ledger: received and not withdrawn.
     pub fn held(&self) -> u128 {
         self.total_received - self.total_withdrawn

@@ -33,10 +33,6 @@ impl StoredLedger {
         Ok(Ledger::from_parts(pot, positions))
     }
 
-    pub fn pot(&self, host: &dyn Host) -> Result<Pot, SplitError> {
-        Ok(self.pot.load(host)?)
-    }
-
     pub fn position(&self, host: &dyn Host, party: &str) -> Result<Option<Position>, SplitError> {
         Ok(self.positions.may_load(host, party)?)
     }

@@ -2,8 +2,9 @@
 //! write batch per block), real wasmtime, real signatures. Then the same logic natively on the mock host.
 
 use consort_contract::mock::MockChain;
+use consort_node::config::StorageConfig;
 use consort_node::contracts::{ContractEngine, ContractLimits};
-use consort_node::exec::{execute_block, Executed, TxVerifier};
+use consort_node::exec::{execute_block, CachedState, Executed, TxVerifier};
 use consort_node::genesis::{Genesis, GenesisAccount, GenesisValidator};
 use consort_node::storage::{BlockRecord, ChainHead, Durability, Store};
 use consort_sdk::{Action, Address, Block, BlockHeader, Commit, Hash, Keypair, SignedTx, Tx};
@@ -25,6 +26,8 @@ const PEER: &str = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA";
 
 struct Chain {
     store: Store,
+    /// Reads go through the node's account cache, as in the node.
+    state: Arc<CachedState>,
     engine: ContractEngine,
     verifier: TxVerifier,
     head: ChainHead,
@@ -56,7 +59,8 @@ impl Chain {
         store.init_genesis(genesis.hash(), &genesis.state_writes(), head.clone())?;
         let limits = ContractLimits::default();
         let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16)?;
-        Ok(Chain { store, engine, verifier: TxVerifier::default(), head, nonces: Default::default(), _dir: dir })
+        let state = Arc::new(CachedState::new(store.clone(), StorageConfig::default().account_cache_max));
+        Ok(Chain { store, state, engine, verifier: TxVerifier::default(), head, nonces: Default::default(), _dir: dir })
     }
 
     fn sign(&mut self, key: &Keypair, action: Action) -> SignedTx {
@@ -81,14 +85,8 @@ impl Chain {
             },
             txs,
         };
-        let executed = execute_block(
-            &self.engine,
-            &self.verifier,
-            Arc::new(self.store.clone()),
-            &block,
-            CHAIN,
-            &self.head.app_hash,
-        )?;
+        let executed =
+            execute_block(&self.engine, &self.verifier, self.state.clone(), &block, CHAIN, &self.head.app_hash)?;
         let block_hash = block.hash();
         let commit = Commit { height, round: 0, block_hash, signatures: vec![] };
         self.head = ChainHead { height, block_hash, block_time_ms: height * 1000, app_hash: executed.app_hash };
@@ -102,6 +100,7 @@ impl Chain {
             },
             Durability::Synced,
         )?;
+        self.state.apply(&executed.state_writes);
         if let Some(failed) = executed.receipts.iter().find(|r| !r.is_success()) {
             anyhow::bail!("a benchmark tx failed: {:?}", failed.outcome);
         }

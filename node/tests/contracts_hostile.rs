@@ -301,3 +301,62 @@ fn gas_and_app_hash_are_identical_on_every_engine_and_run() {
     }
     assert!(first.iter().all(|r| r.is_success() && r.gas_used > 50_000), "{first:?}");
 }
+
+/// More queries at once than the engine has instance slots, while a block runs: the queries wait their
+/// turn and all answer, and the block's calls never see the pool run out.
+#[test]
+fn more_queries_than_instance_slots_all_answer_while_a_block_runs() {
+    let mut s = setup();
+    // A start function counting down 3 million times makes each query last milliseconds, so they overlap.
+    let burn = r#"(func $burn (local $i i32) (local.set $i (i32.const 3000000))
+        (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i))))
+        (start $burn)"#;
+    let slow_hash = s.chain.store(&s.admin, &wat_contract("", burn, "(call $ok)"));
+    let slow = s.chain.instantiate(&s.admin, slow_hash, "{}", 0);
+    let writer_hash = s.chain.store(&s.admin, &writer());
+    let writer = s.chain.instantiate(&s.admin, writer_hash, "{}", 0);
+    let calls: Vec<_> = (0..20)
+        .map(|i| {
+            let action = Action::Execute { contract: writer, msg: format!("\"{i}\""), funds: 0 };
+            s.chain.sign(&s.stranger, action, GAS)
+        })
+        .collect();
+    let block = consort_sdk::Block {
+        header: consort_sdk::BlockHeader {
+            chain_id: CHAIN.into(),
+            height: s.chain.height + 1,
+            time_ms: 1_700_000_000_000,
+            prev_block_hash: Hash::ZERO,
+            txs_hash: consort_sdk::Block::txs_hash_of(&calls),
+            last_app_hash: s.chain.app_hash,
+            proposer: Address([0; 20]),
+        },
+        txs: calls,
+    };
+    let env = consort_contract::Env { chain_id: CHAIN.into(), height: 1, time_ms: 1, contract: slow.to_string() };
+    let state = Arc::new(s.chain.state.clone());
+    let chain = &s.chain;
+    std::thread::scope(|scope| {
+        let queries: Vec<_> = (0..64)
+            .map(|_| {
+                let (state, env) = (state.clone(), env.clone());
+                scope.spawn(move || query(&chain.engine, state, &slow, b"{}", env, 100_000_000))
+            })
+            .collect();
+        let executed = consort_node::exec::execute_block(
+            &chain.engine,
+            &chain.verifier,
+            state.clone(),
+            &block,
+            CHAIN,
+            &chain.app_hash,
+        )
+        .unwrap();
+        assert_eq!(executed.receipts.len(), 20);
+        executed.receipts.iter().for_each(assert_ok);
+        for q in queries {
+            let (answer, _) = q.join().unwrap().expect("a query failed");
+            assert_eq!(answer, serde_json::json!(42));
+        }
+    });
+}

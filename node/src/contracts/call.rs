@@ -2,13 +2,15 @@
 //! the entry point run under a fuel budget, the JSON result read back and checked against the limits.
 
 use super::call_state::{CallState, HostError};
+use super::engine::{Prepared, TABLES_PER_MODULE_MAX};
 use super::gas::RESULT_BYTE_GAS;
+use super::instance_slots::QUERY_SLOT_WAIT;
 use super::{records, ContractEngine};
 use crate::exec::Overlay;
 use consort_contract::abi::{self, CallResult};
 use consort_contract::{Context, Env, Info};
 use consort_sdk::{Address, Attribute, Event};
-use wasmtime::{InstancePre, Store, StoreLimitsBuilder, Trap};
+use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
 /// Why a call failed. `code()` is what the receipt or the API reports.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,6 +28,9 @@ pub enum CallError {
     NoEntry(&'static str),
     #[error("state could not be read: {0}")]
     Storage(String),
+    /// Only queries: every instance slot stayed taken for the whole wait. Retrying later helps.
+    #[error("the node is running too many contract queries at once; retry shortly")]
+    Busy,
 }
 
 impl CallError {
@@ -37,6 +42,7 @@ impl CallError {
             CallError::BadResult(_) => "contract_bad_result",
             CallError::NoEntry(_) => "no_entry_point",
             CallError::Storage(_) => "internal",
+            CallError::Busy => "busy",
         }
     }
 }
@@ -85,11 +91,19 @@ fn classify(e: wasmtime::Error) -> CallError {
 /// and rolls back when the result is an error. Gas used is deterministic: fuel is counted per instruction.
 fn run_raw(
     engine: &ContractEngine,
-    pre: &InstancePre<CallState>,
+    module: &Prepared,
     overlay: &mut Overlay,
     req: &CallRequest<'_>,
 ) -> (Result<Vec<u8>, CallError>, u64) {
-    let limits = engine.limits().clone();
+    // Declared before the store so that it is freed after the store has returned the instance's slot.
+    let _slot = match req.info {
+        Some(_) => engine.slots().for_block(),
+        None => match engine.slots().for_query(QUERY_SLOT_WAIT) {
+            Some(slot) => slot,
+            None => return (Err(CallError::Busy), 0),
+        },
+    };
+    let limits = engine.limits();
     let context = Context { env: req.env.clone(), info: req.info.clone() };
     let context = serde_json::to_vec(&context).unwrap_or_default();
     let state = CallState {
@@ -103,7 +117,7 @@ fn run_raw(
             .table_elements(limits.table_elements_max as usize)
             .instances(1)
             .memories(1)
-            .tables(4)
+            .tables(TABLES_PER_MODULE_MAX as usize)
             .trap_on_grow_failure(true)
             .build(),
         limits,
@@ -111,7 +125,7 @@ fn run_raw(
     };
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|s| &mut s.store_limits);
-    let result = store.set_fuel(req.gas_limit).map_err(classify).and_then(|()| call_entry(&mut store, pre, req));
+    let result = store.set_fuel(req.gas_limit).map_err(classify).and_then(|()| call_entry(&mut store, module, req));
     let gas_used = match (&result, store.get_fuel()) {
         (Err(CallError::OutOfGas), _) | (_, Err(_)) => req.gas_limit,
         (_, Ok(left)) => req.gas_limit - left,
@@ -120,18 +134,24 @@ fn run_raw(
     (result, gas_used)
 }
 
-fn call_entry(
-    store: &mut Store<CallState>,
-    pre: &InstancePre<CallState>,
-    req: &CallRequest<'_>,
-) -> Result<Vec<u8>, CallError> {
-    let instance = pre.instantiate(&mut *store).map_err(classify)?;
-    let entry = instance
-        .get_typed_func::<(u32, u32), u64>(&mut *store, req.entry)
+fn call_entry(store: &mut Store<CallState>, module: &Prepared, req: &CallRequest<'_>) -> Result<Vec<u8>, CallError> {
+    let instance = module.pre.instantiate(&mut *store).map_err(classify)?;
+    let entry = module
+        .entry(req.entry)
+        .and_then(|e| instance.get_module_export(&mut *store, &e))
+        .and_then(|e| e.into_func())
+        .ok_or(CallError::NoEntry(req.entry))?
+        .typed::<(u32, u32), u64>(&*store)
         .map_err(|_| CallError::NoEntry(req.entry))?;
-    let alloc = instance.get_typed_func::<u32, u32>(&mut *store, abi::EXPORT_ALLOC).map_err(classify)?;
+    let alloc = instance
+        .get_module_export(&mut *store, &module.alloc)
+        .and_then(|e| e.into_func())
+        .ok_or_else(|| CallError::Trap(format!("module exports no {}", abi::EXPORT_ALLOC)))?
+        .typed::<u32, u32>(&*store)
+        .map_err(classify)?;
     let memory = instance
-        .get_memory(&mut *store, abi::EXPORT_MEMORY)
+        .get_module_export(&mut *store, &module.memory)
+        .and_then(|e| e.into_memory())
         .ok_or_else(|| CallError::Trap("module exports no memory".into()))?;
     let ptr = alloc.call(&mut *store, req.msg.len() as u32).map_err(classify)?;
     memory
@@ -155,6 +175,22 @@ fn call_entry(
         .ok_or_else(|| CallError::BadResult("points outside the module's memory".into()))
 }
 
+/// Bytes of `value` as JSON, counted without building the document.
+fn json_len(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(usize::MAX, |()| count.0)
+}
+
 fn parse_envelope<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {
     match serde_json::from_slice::<CallResult<T>>(bytes) {
         Ok(CallResult::Ok(v)) => Ok(v),
@@ -167,11 +203,11 @@ fn parse_envelope<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Cal
 /// contract event gets a `contract` attribute naming its emitter.
 pub fn run_mut(
     engine: &ContractEngine,
-    pre: &InstancePre<CallState>,
+    module: &Prepared,
     overlay: &mut Overlay,
     req: &CallRequest<'_>,
 ) -> CallOutcome<CallSuccess> {
-    let (raw, gas_used) = run_raw(engine, pre, overlay, req);
+    let (raw, gas_used) = run_raw(engine, module, overlay, req);
     let result = raw.and_then(|bytes| {
         let response: consort_contract::Response = parse_envelope(&bytes)?;
         let limits = engine.limits();
@@ -184,14 +220,14 @@ pub fn run_mut(
         }
         let mut events = Vec::with_capacity(response.events.len());
         for e in response.events {
-            let size = serde_json::to_vec(&e).map_or(usize::MAX, |b| b.len());
+            let size = json_len(&e);
             if size > limits.event_bytes_max as usize {
                 return Err(CallError::BadResult(format!(
                     "event {:?} is {size} bytes, over the {}-byte limit",
                     e.kind, limits.event_bytes_max
                 )));
             }
-            let mut attributes = vec![Attribute { key: "contract".into(), value: req.contract.to_string() }];
+            let mut attributes = vec![Attribute { key: "contract".into(), value: req.env.contract.clone() }];
             attributes.extend(e.attributes.into_iter().map(|a| Attribute { key: a.key, value: a.value }));
             events.push(Event { kind: e.kind, attributes });
         }
@@ -203,10 +239,10 @@ pub fn run_mut(
 /// Runs a query; its answer is any JSON value.
 pub fn run_query(
     engine: &ContractEngine,
-    pre: &InstancePre<CallState>,
+    module: &Prepared,
     overlay: &mut Overlay,
     req: &CallRequest<'_>,
 ) -> CallOutcome<serde_json::Value> {
-    let (raw, gas_used) = run_raw(engine, pre, overlay, req);
+    let (raw, gas_used) = run_raw(engine, module, overlay, req);
     CallOutcome { result: raw.and_then(|bytes| parse_envelope(&bytes)), gas_used }
 }

@@ -1,6 +1,7 @@
 //! The wasmtime engine, configured for determinism, and the cache of validated, linked modules.
 
 use super::call_state::CallState;
+use super::instance_slots::{InstanceSlots, INSTANCE_SLOTS_MAX, SLOTS_RESERVED_FOR_BLOCKS};
 use super::{host_api, records, ContractLimits};
 use crate::exec::Overlay;
 use crate::storage::StoreError;
@@ -8,7 +9,10 @@ use consort_contract::abi;
 use consort_sdk::Hash;
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
-use wasmtime::{Config, Engine, ExternType, InstancePre, Linker, Module, ValType};
+use wasmtime::{
+    Config, Enabled, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module, ModuleExport,
+    PoolingAllocationConfig, ValType,
+};
 
 /// Why a module was refused at StoreCode.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,9 +29,45 @@ pub enum CodeError {
     OverLimit { what: &'static str, asked: u64, max: u64 },
 }
 
+/// Elements one table may hold: the pool reserves this much per table, so governance cannot go above it.
+pub const TABLE_ELEMENTS_CAP: u32 = 65_536;
+/// Tables one module may define (the store's limit too).
+pub const TABLES_PER_MODULE_MAX: u32 = 4;
+/// Dirty linear memory reset in place when an instance ends, rather than handed back to the kernel:
+/// a contract's stack and heap are then warm for the next call, with no page faults or TLB shootdowns.
+const MEMORY_KEEP_RESIDENT: usize = 2 * 1024 * 1024;
+const TABLE_KEEP_RESIDENT: usize = 64 * 1024;
+/// Slots kept warm for modules not in use; each keeps up to MEMORY_KEEP_RESIDENT resident.
+const UNUSED_WARM_SLOTS_MAX: u32 = 4;
+
+/// A module ready to run: linked, with its exports resolved once so that a call skips the name lookups.
+#[derive(Clone)]
+pub struct Prepared {
+    pub pre: InstancePre<CallState>,
+    pub alloc: ModuleExport,
+    pub memory: ModuleExport,
+    entries: [(&'static str, Option<ModuleExport>); 4],
+}
+
+impl Prepared {
+    fn new(pre: InstancePre<CallState>) -> Result<Prepared, CodeError> {
+        let module = pre.module();
+        let export = |name: &str| module.get_export_index(name);
+        let required = |name: &str| export(name).ok_or_else(|| CodeError::MissingExport(name.into()));
+        let entries = [abi::ENTRY_INSTANTIATE, abi::ENTRY_EXECUTE, abi::ENTRY_QUERY, abi::ENTRY_MIGRATE]
+            .map(|name| (name, export(name)));
+        Ok(Prepared { alloc: required(abi::EXPORT_ALLOC)?, memory: required(abi::EXPORT_MEMORY)?, entries, pre })
+    }
+
+    /// The entry point `name`, if the module exports it.
+    pub fn entry(&self, name: &str) -> Option<ModuleExport> {
+        self.entries.iter().find(|(n, _)| *n == name).and_then(|(_, e)| *e)
+    }
+}
+
 /// Validated and linked modules, compiled once per code hash.
 struct ModuleCache {
-    entries: HashMap<Hash, (InstancePre<CallState>, u64)>,
+    entries: HashMap<Hash, (Prepared, u64)>,
     /// Logical clock for least-recently-used eviction.
     tick: u64,
     max: usize,
@@ -39,6 +79,7 @@ pub struct ContractEngine {
     /// Governance may change them between blocks.
     limits: RwLock<ContractLimits>,
     cache: Mutex<ModuleCache>,
+    slots: InstanceSlots,
 }
 
 /// The deterministic configuration DESIGN §7 asks for: fuel metering, canonical NaNs, and no proposal
@@ -60,6 +101,37 @@ fn config(stack_bytes_max: u32) -> Config {
     c
 }
 
+/// Instances come from a pool of slots reused call after call: fresh mappings per call (mmap, page
+/// faults, munmap) cost more than the contract itself. With PAGEMAP_SCAN (Linux 6.7+) only the pages a
+/// call dirtied are reset; without it resetting the resident part would mean memset of all of it, so
+/// memory goes back to the kernel instead.
+fn pool(pagemap_scan: bool) -> PoolingAllocationConfig {
+    let mut p = PoolingAllocationConfig::new();
+    p.total_core_instances(INSTANCE_SLOTS_MAX)
+        .total_memories(INSTANCE_SLOTS_MAX)
+        .total_tables(INSTANCE_SLOTS_MAX * TABLES_PER_MODULE_MAX)
+        .total_component_instances(0)
+        .max_memories_per_module(1)
+        .max_tables_per_module(TABLES_PER_MODULE_MAX)
+        .table_elements(TABLE_ELEMENTS_CAP as usize)
+        .max_unused_warm_slots(UNUSED_WARM_SLOTS_MAX);
+    if pagemap_scan {
+        p.pagemap_scan(Enabled::Yes)
+            .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT)
+            .table_keep_resident(TABLE_KEEP_RESIDENT);
+    }
+    p
+}
+
+fn pooled_engine(stack_bytes_max: u32) -> wasmtime::Result<Engine> {
+    let with = |pagemap_scan| {
+        let mut c = config(stack_bytes_max);
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(pagemap_scan)));
+        Engine::new(&c)
+    };
+    with(true).or_else(|_| with(false))
+}
+
 fn all_i32(params: impl ExactSizeIterator<Item = ValType>, count: usize) -> bool {
     params.len() == count && params.into_iter().all(|p| matches!(p, ValType::I32))
 }
@@ -75,15 +147,19 @@ fn returns(results: impl ExactSizeIterator<Item = ValType>, i64_result: bool) ->
 impl ContractEngine {
     /// `stack_bytes_max` is fixed for the engine's life (genesis); the other limits may change.
     pub fn new(limits: &ContractLimits, stack_bytes_max: u32, cache_max: usize) -> anyhow::Result<ContractEngine> {
-        let engine =
-            Engine::new(&config(stack_bytes_max)).map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e}"))?;
+        let engine = pooled_engine(stack_bytes_max).map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e}"))?;
         let linker = host_api::linker(&engine).map_err(|e| anyhow::anyhow!("cannot link the host API: {e}"))?;
         let cache = Mutex::new(ModuleCache { entries: HashMap::new(), tick: 0, max: cache_max.max(1) });
-        Ok(ContractEngine { engine, linker, limits: RwLock::new(limits.clone()), cache })
+        let slots = InstanceSlots::new(INSTANCE_SLOTS_MAX, SLOTS_RESERVED_FOR_BLOCKS);
+        Ok(ContractEngine { engine, linker, limits: RwLock::new(limits.clone()), cache, slots })
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    pub fn slots(&self) -> &InstanceSlots {
+        &self.slots
     }
 
     pub fn limits(&self) -> ContractLimits {
@@ -96,7 +172,7 @@ impl ContractEngine {
     }
 
     /// A module from the cache, or `None` if it has not been prepared on this node yet.
-    pub fn cached(&self, code_hash: &Hash) -> Option<InstancePre<CallState>> {
+    pub fn cached(&self, code_hash: &Hash) -> Option<Prepared> {
         let mut cache = self.cache.lock().expect("module cache lock poisoned");
         cache.tick += 1;
         let tick = cache.tick;
@@ -108,7 +184,7 @@ impl ContractEngine {
 
     /// Validates `code` against the chain's rules, compiles and links it, and caches the result. The same
     /// bytes give the same verdict on every node: validation depends only on the bytes and the config.
-    pub fn prepare(&self, code_hash: &Hash, code: &[u8]) -> Result<InstancePre<CallState>, CodeError> {
+    pub fn prepare(&self, code_hash: &Hash, code: &[u8]) -> Result<Prepared, CodeError> {
         if let Some(pre) = self.cached(code_hash) {
             return Ok(pre);
         }
@@ -121,6 +197,7 @@ impl ContractEngine {
         self.check_imports(&module)?;
         self.check_exports(&module, &limits)?;
         let pre = self.linker.instantiate_pre(&module).map_err(|e| CodeError::Invalid(format!("{e:#}")))?;
+        let prepared = Prepared::new(pre)?;
         let mut cache = self.cache.lock().expect("module cache lock poisoned");
         if cache.entries.len() >= cache.max {
             let oldest = cache.entries.iter().min_by_key(|(_, (_, used))| *used).map(|(h, _)| *h);
@@ -130,13 +207,13 @@ impl ContractEngine {
         }
         cache.tick += 1;
         let tick = cache.tick;
-        cache.entries.insert(*code_hash, (pre.clone(), tick));
-        Ok(pre)
+        cache.entries.insert(*code_hash, (prepared.clone(), tick));
+        Ok(prepared)
     }
 
     /// The module of stored code `code_hash`, from the cache or compiled from state. Stored code passed
     /// validation when it was stored, so failing here means the state is damaged.
-    pub fn load(&self, code_hash: &Hash, overlay: &Overlay) -> Result<InstancePre<CallState>, StoreError> {
+    pub fn load(&self, code_hash: &Hash, overlay: &Overlay) -> Result<Prepared, StoreError> {
         if let Some(pre) = self.cached(code_hash) {
             return Ok(pre);
         }

@@ -65,6 +65,13 @@ impl ContractLimits {
         if self.memory_bytes_max < 64 * 1024 {
             return Err("contracts.memory_bytes_max must allow at least one 64 KiB wasm page".into());
         }
+        if self.table_elements_max > super::TABLE_ELEMENTS_CAP {
+            return Err(format!(
+                "contracts.table_elements_max is {}, over this node's cap of {}",
+                self.table_elements_max,
+                super::TABLE_ELEMENTS_CAP
+            ));
+        }
         if self.gas_per_tx_max < super::gas::CALL_BASE_GAS {
             return Err(format!("contracts.gas_per_tx_max must be at least {}", super::gas::CALL_BASE_GAS));
         }

@@ -7,11 +7,12 @@ mod call_state;
 mod engine;
 pub mod gas;
 mod host_api;
+mod instance_slots;
 mod limits;
 mod query;
 pub mod records;
 
 pub use call::{run_mut, run_query, CallError, CallOutcome, CallRequest, CallSuccess};
-pub use engine::{CodeError, ContractEngine};
+pub use engine::{CodeError, ContractEngine, Prepared, TABLE_ELEMENTS_CAP};
 pub use limits::ContractLimits;
 pub use query::{query, QueryError};

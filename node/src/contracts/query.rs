@@ -34,8 +34,8 @@ pub fn query(
     }
     let mut overlay = Overlay::new(state);
     let info: ContractInfo = overlay.record(&contract_key(contract))?.ok_or(QueryError::UnknownContract(*contract))?;
-    let pre = engine.load(&info.code_hash, &overlay)?;
+    let module = engine.load(&info.code_hash, &overlay)?;
     let req = CallRequest { entry: abi::ENTRY_QUERY, contract: *contract, env, info: None, msg, gas_limit };
-    let outcome = run_query(engine, &pre, &mut overlay, &req);
+    let outcome = run_query(engine, &module, &mut overlay, &req);
     Ok((outcome.result?, outcome.gas_used))
 }

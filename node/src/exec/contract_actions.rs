@@ -102,7 +102,7 @@ fn call(
     if let Err(r) = move_funds(overlay, sender, contract, funds)? {
         return Ok((Err(r), 0));
     }
-    let pre = env.engine.load(code_hash, overlay)?;
+    let module = env.engine.load(code_hash, overlay)?;
     let req = CallRequest {
         entry,
         contract: *contract,
@@ -111,7 +111,7 @@ fn call(
         msg: msg.as_bytes(),
         gas_limit,
     };
-    let outcome = run_mut(env.engine, &pre, overlay, &req);
+    let outcome = run_mut(env.engine, &module, overlay, &req);
     let result = match outcome.result {
         Ok(CallSuccess { data, events }) => {
             index_agreement_parties(overlay, contract, &events);

@@ -68,6 +68,7 @@ pub async fn run_query(
         QueryError::UnknownContract(a) => ApiError::not_found(format!("no contract at {a}")),
         QueryError::TooLarge { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "msg_too_large", e.to_string()),
         QueryError::Call(CallError::Storage(m)) => ApiError::internal(m),
+        QueryError::Call(CallError::Busy) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
         QueryError::Call(call) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, call.code(), call.to_string()),
         QueryError::Store(s) => ApiError::internal(s),
     })?;

@@ -31,14 +31,13 @@ impl Address {
     }
 }
 
-fn hrp() -> Hrp {
-    Hrp::parse(ADDRESS_HRP).expect("the address prefix is a valid bech32 hrp")
-}
+/// Built once at compile time: addresses are shown in every receipt, event and contract call.
+/// `Hrp::parse` would validate it, and a test checks that it passes.
+const HRP: Hrp = Hrp::parse_unchecked(ADDRESS_HRP);
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = bech32::encode::<Bech32>(hrp(), &self.0).map_err(|_| fmt::Error)?;
-        f.write_str(&s)
+        bech32::encode_lower_to_fmt::<Bech32, _>(f, HRP, &self.0).map_err(|_| fmt::Error)
     }
 }
 
@@ -53,7 +52,7 @@ impl FromStr for Address {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let shown: String = s.chars().take(100).collect();
         let (prefix, data) = bech32::decode(s).map_err(|e| AddressError::Bech32(shown.clone(), e.to_string()))?;
-        if prefix != hrp() {
+        if prefix != HRP {
             return Err(AddressError::WrongPrefix(shown, prefix.to_string()));
         }
         let bytes: [u8; 20] = data.as_slice().try_into().map_err(|_| AddressError::WrongLength(shown, data.len()))?;
@@ -78,6 +77,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_prefix_is_a_valid_hrp_and_shows_as_plain_bech32() {
+        assert_eq!(Hrp::parse(ADDRESS_HRP).unwrap(), HRP);
+        let plain = bech32::encode::<Bech32>(Hrp::parse(ADDRESS_HRP).unwrap(), &[7; 20]).unwrap();
+        assert_eq!(Address([7; 20]).to_string(), plain);
+    }
+
+    #[test]
     fn round_trips_through_bech32() {
         let a = Address([7; 20]);
         let s = a.to_string();
@@ -89,7 +95,7 @@ mod tests {
     fn rejects_wrong_prefix_length_and_checksum() {
         let other = bech32::encode::<Bech32>(Hrp::parse("cosmos").unwrap(), &[1; 20]).unwrap();
         assert!(matches!(other.parse::<Address>(), Err(AddressError::WrongPrefix(..))));
-        let short = bech32::encode::<Bech32>(hrp(), &[1; 19]).unwrap();
+        let short = bech32::encode::<Bech32>(HRP, &[1; 19]).unwrap();
         assert!(matches!(short.parse::<Address>(), Err(AddressError::WrongLength(_, 19))));
         let mut bad = Address([1; 20]).to_string();
         bad.pop();

@@ -360,3 +360,19 @@ fn more_queries_than_instance_slots_all_answer_while_a_block_runs() {
         }
     });
 }
+
+/// The instance pool holds four tables per instance: a fifth is refused at deploy, not at the first call.
+#[test]
+fn a_module_with_more_tables_than_the_pool_holds_is_refused() {
+    let Setup { mut chain, admin, .. } = setup();
+    let four = "(table 1 funcref) ".repeat(4);
+    let r = chain.run(&admin, Action::StoreCode { code: wat_contract("", &four, "(call $ok)") }, GAS);
+    assert_ok(&r);
+    let five = "(table 1 funcref) ".repeat(5);
+    let before = chain.state_without_accounts();
+    let r = chain.run(&admin, Action::StoreCode { code: wat_contract("", &five, "(call $ok)") }, GAS);
+    let (code, message) = failure(&r);
+    assert_eq!(code, "invalid_code");
+    assert!(message.contains("table"), "{message}");
+    assert_eq!(chain.state_without_accounts(), before);
+}

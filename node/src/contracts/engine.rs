@@ -123,6 +123,8 @@ fn pool(pagemap_scan: bool) -> PoolingAllocationConfig {
     p
 }
 
+/// No fallback to on-demand allocation: the pool refuses some modules at StoreCode (too many tables, a
+/// too large instance) that on-demand allocation would accept, and every node must give the same verdict.
 fn pooled_engine(stack_bytes_max: u32) -> wasmtime::Result<Engine> {
     let with = |pagemap_scan| {
         let mut c = config(stack_bytes_max);

@@ -43,9 +43,9 @@ const UNUSED_WARM_SLOTS_MAX: u32 = 4;
 /// A module ready to run: linked, with its exports resolved once so that a call skips the name lookups.
 #[derive(Clone)]
 pub struct Prepared {
-    pub pre: InstancePre<CallState>,
-    pub alloc: ModuleExport,
-    pub memory: ModuleExport,
+    pub(super) pre: InstancePre<CallState>,
+    pub(super) alloc: ModuleExport,
+    pub(super) memory: ModuleExport,
     entries: [(&'static str, Option<ModuleExport>); 4],
 }
 
@@ -60,7 +60,7 @@ impl Prepared {
     }
 
     /// The entry point `name`, if the module exports it.
-    pub fn entry(&self, name: &str) -> Option<ModuleExport> {
+    pub(super) fn entry(&self, name: &str) -> Option<ModuleExport> {
         self.entries.iter().find(|(n, _)| *n == name).and_then(|(_, e)| *e)
     }
 }

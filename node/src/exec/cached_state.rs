@@ -56,9 +56,7 @@ impl CachedState {
     fn cached(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
         self.accounts.read().expect("account cache lock poisoned").entries.get(key).cloned()
     }
-}
 
-impl CachedState {
     /// The cached value, or on a miss the generation to hand to [`CachedState::fill`].
     fn lookup(&self, key: &[u8]) -> Result<Option<Vec<u8>>, u64> {
         let accounts = self.accounts.read().expect("account cache lock poisoned");

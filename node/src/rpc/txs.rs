@@ -105,15 +105,14 @@ pub async fn get_tx(
 ) -> Result<Json<TxResponse>, ApiError> {
     let hash: Hash =
         hash.parse().map_err(|e: consort_sdk::HashParseError| ApiError::bad_request("bad_hash", e.to_string()))?;
-    let Some((height, index)) = state.store.tx_location(&hash)? else {
+    let Some(receipt) = state.store.receipt(&hash)? else {
         return Err(ApiError::not_found(format!("tx {hash} is not committed (it may still be pending)")));
     };
+    let (height, index) = (receipt.height, receipt.index);
     let block = state
         .store
         .block(height)?
         .ok_or_else(|| ApiError::internal(format!("block {height} of tx {hash} is missing")))?;
-    let receipt =
-        state.store.receipt(&hash)?.ok_or_else(|| ApiError::internal(format!("receipt of tx {hash} is missing")))?;
     let tx = block
         .txs
         .get(index as usize)

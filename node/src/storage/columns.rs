@@ -5,9 +5,7 @@ pub enum Column {
     Blocks,
     /// height → borsh(Commit)
     Commits,
-    /// tx hash → borsh((height u64, index u32))
-    Txs,
-    /// tx hash → borsh(Receipt)
+    /// tx hash → borsh(Receipt); the receipt holds the tx's height and index, so it also locates the tx
     Receipts,
     /// namespaced state key → value (see exec::ledger for the namespaces)
     State,
@@ -20,22 +18,13 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 8] = [
-        Column::Blocks,
-        Column::Commits,
-        Column::Txs,
-        Column::Receipts,
-        Column::State,
-        Column::Meta,
-        Column::Wal,
-        Column::Evidence,
-    ];
+    pub const ALL: [Column; 7] =
+        [Column::Blocks, Column::Commits, Column::Receipts, Column::State, Column::Meta, Column::Wal, Column::Evidence];
 
     pub fn name(self) -> &'static str {
         match self {
             Column::Blocks => "blocks",
             Column::Commits => "commits",
-            Column::Txs => "txs",
             Column::Receipts => "receipts",
             Column::State => "state",
             Column::Meta => "meta",

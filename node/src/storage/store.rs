@@ -102,7 +102,14 @@ impl Store {
             cf_opts.set_block_based_table_factory(&table);
             ColumnFamilyDescriptor::new(c.name(), cf_opts)
         });
-        let db = DB::open_cf_descriptors(&opts, path, cfs)?;
+        // RocksDB opens a database only with all of its columns. One written by an earlier version may hold
+        // columns this one no longer uses (`txs`, from before receipts located their tx): opened, left alone.
+        let retired = DB::list_cf(&opts, path)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|name| name != "default" && !Column::ALL.iter().any(|c| c.name() == name))
+            .map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
+        let db = DB::open_cf_descriptors(&opts, path, cfs.chain(retired))?;
         Ok(Store { db: Arc::new(db) })
     }
 
@@ -153,11 +160,7 @@ impl Store {
         get_decoded(&self.db, Column::Meta, &keys::app_hash_at(height))
     }
 
-    /// Where a committed tx sits: (height, index in block).
-    pub fn tx_location(&self, hash: &Hash) -> Result<Option<(u64, u32)>, StoreError> {
-        get_decoded(&self.db, Column::Txs, hash.as_bytes())
-    }
-
+    /// A committed tx's receipt, which also says where the tx sits (height, index in block).
     pub fn receipt(&self, hash: &Hash) -> Result<Option<Receipt>, StoreError> {
         get_decoded(&self.db, Column::Receipts, hash.as_bytes())
     }
@@ -219,8 +222,6 @@ impl Store {
         batch.put_cf(self.cf(Column::Blocks), keys::height(height), encode(record.block));
         batch.put_cf(self.cf(Column::Commits), keys::height(height), encode(record.commit));
         for receipt in record.receipts {
-            let location: (u64, u32) = (height, receipt.index);
-            batch.put_cf(self.cf(Column::Txs), receipt.tx_hash.as_bytes(), encode(&location));
             batch.put_cf(self.cf(Column::Receipts), receipt.tx_hash.as_bytes(), encode(receipt));
         }
         self.put_state_writes(&mut batch, record.state_writes);
@@ -288,9 +289,22 @@ mod tests {
         assert_eq!(store.block(1).unwrap(), Some(b));
         assert_eq!(store.commit(1).unwrap(), Some(commit));
         assert_eq!(store.receipt(&Hash([5; 32])).unwrap(), Some(receipt));
-        assert_eq!(store.tx_location(&Hash([5; 32])).unwrap(), Some((1, 0)));
         assert_eq!(store.state_get(b"k").unwrap(), Some(b"v".to_vec()));
         assert_eq!(store.app_hash_at(1).unwrap(), Some(Hash([9; 32])));
+    }
+
+    #[test]
+    fn a_database_with_a_retired_column_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut opts = Options::default();
+            opts.create_if_missing(true);
+            opts.create_missing_column_families(true);
+            let names = Column::ALL.iter().map(|c| c.name()).chain(["txs"]);
+            DB::open_cf(&opts, dir.path(), names).unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.head().unwrap(), None);
     }
 
     #[test]

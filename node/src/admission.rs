@@ -52,7 +52,11 @@ pub fn admit_many(state: &NodeState, txs: &[&[u8]]) -> Vec<Result<Hash, Admissio
             *result = Err(TxRejection::BadSignature.into());
         }
     }
-    results.into_iter().map(|r| r.and_then(|(tx, hash)| admit_verified(state, tx, hash))).collect()
+    results
+        .into_iter()
+        .zip(txs)
+        .map(|(r, bytes)| r.and_then(|(tx, hash)| admit_verified(state, tx, hash, bytes.len())))
+        .collect()
 }
 
 fn decode_checked(
@@ -66,12 +70,13 @@ fn decode_checked(
     }
     let tx: SignedTx = decode(bytes, limit).map_err(AdmissionError::Malformed)?;
     check_stateless(&tx, &state.chain_id, limits)?;
-    let hash = tx.hash();
-    Ok((tx, hash))
+    // The bytes are the tx's canonical encoding (borsh has one per value; the `tx` fuzz target checks that
+    // they re-encode to themselves), so their hash is `tx.hash()` without encoding the tx again.
+    Ok((tx, Hash::digest(bytes)))
 }
 
 /// The stateful checks and the mempool, for a tx whose signature verified.
-fn admit_verified(state: &NodeState, tx: SignedTx, hash: Hash) -> Result<Hash, AdmissionError> {
+fn admit_verified(state: &NodeState, tx: SignedTx, hash: Hash, bytes: usize) -> Result<Hash, AdmissionError> {
     let sender = tx.sender();
     // Hold the pool while reading the account so a concurrent commit-and-prune cannot slip between.
     let mut pool = state.mempool.lock().expect("mempool lock poisoned");
@@ -80,7 +85,7 @@ fn admit_verified(state: &NodeState, tx: SignedTx, hash: Hash) -> Result<Hash, A
     if matches!(tx.tx.action, Action::StoreCode { .. }) && !is_deployer(&Overlay::new(state.shared_state()), &sender)? {
         return Err(TxRejection::NotDeployer(sender.to_string()).into());
     }
-    pool.insert(tx, hash)?;
+    pool.insert(tx, hash, bytes)?;
     state.metrics.mempool_txs.set(pool.len() as i64);
     drop(pool);
     state.metrics.txs_admitted.inc();

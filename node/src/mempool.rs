@@ -2,7 +2,6 @@
 //! kept in nonce order per sender, reaped round-robin across senders so one busy account cannot starve
 //! the others.
 
-use consort_sdk::encoding::encode;
 use consort_sdk::{Address, Hash, SignedTx};
 use std::collections::{BTreeMap, HashSet};
 
@@ -32,10 +31,19 @@ struct Entry {
     bytes: usize,
 }
 
+/// One sender's pending txs by nonce, and what they may spend together (kept as they come and go: summing
+/// a full nonce window on every admission cost more than the rest of the mempool).
+#[derive(Default)]
+struct Queue {
+    txs: BTreeMap<u64, Entry>,
+    /// Never saturates in practice: admission keeps it within the sender's balance, a u128.
+    spend: u128,
+}
+
 /// Pending txs. Not thread-safe by itself: the node wraps it in a mutex.
 pub struct Mempool {
     txs_max: usize,
-    by_sender: BTreeMap<Address, BTreeMap<u64, Entry>>,
+    by_sender: BTreeMap<Address, Queue>,
     hashes: HashSet<Hash>,
 }
 
@@ -58,29 +66,26 @@ impl Mempool {
 
     /// What `sender`'s pending txs may spend in total (saturating: the admission check refuses past it).
     pub fn pending_spend(&self, sender: &Address) -> u128 {
-        self.by_sender
-            .get(sender)
-            .map(|q| q.values().fold(0u128, |acc, e| acc.saturating_add(spend_of(&e.tx))))
-            .unwrap_or(0)
+        self.by_sender.get(sender).map_or(0, |q| q.spend)
     }
 
-    /// Adds a tx that already passed the stateless and admission checks.
-    pub fn insert(&mut self, tx: SignedTx, hash: Hash) -> Result<(), MempoolRejection> {
+    /// Adds a tx that already passed the stateless and admission checks; `bytes` is its encoded length.
+    pub fn insert(&mut self, tx: SignedTx, hash: Hash, bytes: usize) -> Result<(), MempoolRejection> {
         if self.hashes.contains(&hash) {
             return Err(MempoolRejection::Duplicate(hash));
         }
         let queue = self.by_sender.entry(tx.sender()).or_default();
-        if queue.contains_key(&tx.tx.nonce) {
+        if queue.txs.contains_key(&tx.tx.nonce) {
             return Err(MempoolRejection::NonceTaken(tx.tx.nonce));
         }
         if self.hashes.len() >= self.txs_max {
-            if queue.is_empty() {
+            if queue.txs.is_empty() {
                 self.by_sender.remove(&tx.sender());
             }
             return Err(MempoolRejection::Full(self.txs_max));
         }
-        let bytes = encode(&tx).len();
-        queue.insert(tx.tx.nonce, Entry { tx, hash, bytes });
+        queue.spend = queue.spend.saturating_add(spend_of(&tx));
+        queue.txs.insert(tx.tx.nonce, Entry { tx, hash, bytes });
         self.hashes.insert(hash);
         Ok(())
     }
@@ -89,7 +94,7 @@ impl Mempool {
     /// (`next_nonce`), taken one per sender per pass, until `txs_max` or `bytes_max` is reached.
     pub fn reap(&self, txs_max: usize, bytes_max: usize, next_nonce: impl Fn(&Address) -> u64) -> Vec<SignedTx> {
         let mut cursors: Vec<(u64, &BTreeMap<u64, Entry>)> =
-            self.by_sender.iter().map(|(sender, queue)| (next_nonce(sender), queue)).collect();
+            self.by_sender.iter().map(|(sender, queue)| (next_nonce(sender), &queue.txs)).collect();
         let mut out = Vec::new();
         let mut bytes = 0usize;
         loop {
@@ -114,14 +119,18 @@ impl Mempool {
     pub fn prune(&mut self, senders: impl IntoIterator<Item = Address>, next_nonce: impl Fn(&Address) -> u64) {
         for sender in senders {
             let Some(queue) = self.by_sender.get_mut(&sender) else { continue };
-            let keep = queue.split_off(&next_nonce(&sender));
-            for entry in queue.values() {
+            let next = next_nonce(&sender);
+            // Usually a few txs leave from the front of a long queue: popped, not split off.
+            while let Some(first) = queue.txs.first_entry() {
+                if *first.key() >= next {
+                    break;
+                }
+                let entry = first.remove();
+                queue.spend = queue.spend.saturating_sub(spend_of(&entry.tx));
                 self.hashes.remove(&entry.hash);
             }
-            if keep.is_empty() {
+            if queue.txs.is_empty() {
                 self.by_sender.remove(&sender);
-            } else {
-                *queue = keep;
             }
         }
     }
@@ -144,8 +153,8 @@ mod tests {
     }
 
     fn add(pool: &mut Mempool, t: SignedTx) -> Result<(), MempoolRejection> {
-        let h = t.hash();
-        pool.insert(t, h)
+        let (h, bytes) = (t.hash(), consort_sdk::encoding::encode(&t).len());
+        pool.insert(t, h, bytes)
     }
 
     #[test]
@@ -183,5 +192,7 @@ mod tests {
 
         pool.prune([a.address(), b.address()], |addr| if *addr == a.address() { 3 } else { 5 });
         assert_eq!(pool.len(), 1, "only a's nonce 4 is left");
+        assert_eq!(pool.pending_spend(&a.address()), 1, "the pruned txs no longer count against a's funds");
+        assert_eq!(pool.pending_spend(&b.address()), 0);
     }
 }

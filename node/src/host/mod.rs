@@ -1,9 +1,9 @@
 //! The host loop: drives the consensus core and carries out its effects. It runs on its own thread and
 //! is woken by a bounded inbox (new txs, shutdown; network messages once peers exist) or by a timer.
 //!
-//! Order of duties, raft-rs style: an input is journaled (synced) before the core sees it; a vote or
-//! proposal is recorded in the last-sign state (synced) before it is signed; a decided block is committed
-//! in one synced batch that also drops the height's journal.
+//! Order of duties, raft-rs style: an input is journaled before the core sees it; a vote or proposal is
+//! recorded in the last-sign state (synced, which makes every journaled input before it durable too) before
+//! it is signed; a decided block is committed in one synced batch that also drops the height's journal.
 
 #[cfg(feature = "byzantine")]
 mod byzantine;
@@ -66,6 +66,8 @@ pub struct Host {
     /// Blocks proposed at the current height, by hash.
     blocks: BTreeMap<Hash, Block>,
     journal_seq: u64,
+    /// The highest height a previous run left journal records for: heights above it have none to replay.
+    journal_left: Option<u64>,
     timers: BTreeMap<(Instant, u64), (u64, u32, TimeoutKind)>,
     timer_seq: u64,
     pending_value: Option<u32>,
@@ -94,12 +96,14 @@ impl Host {
         let height = state.head().height + 1;
         let core = state.new_core(height, state.validators().index_of(&key.public()));
         let signer = Signer::new(key, &state.store)?;
+        let journal_left = state.store.wal_last_height()?;
         Ok(Host {
             state,
             signer,
             core,
             blocks: BTreeMap::new(),
             journal_seq: 0,
+            journal_left,
             timers: BTreeMap::new(),
             timer_seq: 0,
             pending_value: None,
@@ -287,7 +291,12 @@ impl Host {
         self.queue.clear();
         self.own.clear();
         self.state.height_in_progress.store(height, std::sync::atomic::Ordering::Relaxed);
-        let records: Vec<WalRecord> = self.state.store.wal_records(height)?;
+        // Only a previous run can have left records (this one clears each height's as it commits), and reading
+        // the column on every height cost a scan over its deleted ranges.
+        let records: Vec<WalRecord> = match self.journal_left {
+            Some(last) if height <= last => self.state.store.wal_records(height)?,
+            _ => Vec::new(),
+        };
         self.journal_seq = records.len() as u64;
         self.state.metrics.height.set(height as i64 - 1);
         if records.is_empty() {

@@ -169,7 +169,7 @@ impl Store {
         self.write(batch, Durability::Synced)
     }
 
-    fn write(&self, batch: WriteBatch, durability: Durability) -> Result<(), StoreError> {
+    pub(super) fn write(&self, batch: WriteBatch, durability: Durability) -> Result<(), StoreError> {
         let mut opts = WriteOptions::default();
         opts.set_sync(durability == Durability::Synced);
         Ok(self.db.write_opt(batch, &opts)?)

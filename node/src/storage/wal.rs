@@ -1,8 +1,10 @@
 //! The consensus write-ahead log (column `wal`): the inputs of the height in progress, and the last step
-//! this validator signed. Both are written synced before they take effect.
+//! this validator signed. The last-sign state is written synced before a signature exists; inputs are
+//! appended unsynced and become durable with the next synced write (see `wal_append`).
 
 use super::store::{Store, StoreError};
 use super::Column;
+use super::Durability;
 use borsh::{BorshDeserialize, BorshSerialize};
 use consort_sdk::encoding::{decode, encode};
 use consort_sdk::Hash;
@@ -46,11 +48,28 @@ impl Store {
         self.write_synced(batch)
     }
 
-    /// Appends one journaled record for `height`.
+    /// Appends one journaled record for `height`, not synced by itself. RocksDB's log is sequential, so the
+    /// next synced write — the last-sign state before any signature, or a block's commit — makes it durable
+    /// together with everything before it. A machine crash can lose only inputs that led to no signature
+    /// and no commit, which peers send again. (One disk sync per received vote cost more than the vote.)
     pub fn wal_append<T: BorshSerialize>(&self, height: u64, seq: u64, record: &T) -> Result<(), StoreError> {
         let mut batch = WriteBatch::default();
         batch.put_cf(self.cf(Column::Wal), entry_key(height, seq), encode(record));
-        self.write_synced(batch)
+        self.write(batch, Durability::Deferred)
+    }
+
+    /// The highest height with journaled records: the height a previous run had in progress, if any.
+    pub fn wal_last_height(&self) -> Result<Option<u64>, StoreError> {
+        // Entry keys start with `e`; the last-sign key sorts after `f`.
+        let above_entries = [ENTRY_PREFIX + 1];
+        let mut iter =
+            self.db().iterator_cf(self.cf(Column::Wal), IteratorMode::From(&above_entries, Direction::Reverse));
+        let Some(item) = iter.next() else { return Ok(None) };
+        let (k, _) = item?;
+        if k.len() != 17 || k[0] != ENTRY_PREFIX {
+            return Ok(None);
+        }
+        Ok(Some(u64::from_be_bytes(k[1..9].try_into().expect("8 bytes"))))
     }
 
     /// The journaled records of `height`, in order.
@@ -71,5 +90,28 @@ impl Store {
     /// Adds "forget the journal of `height` and below" to a block's commit batch.
     pub(super) fn wal_clear_through(&self, batch: &mut WriteBatch, height: u64) {
         batch.delete_range_cf(self.cf(Column::Wal), entry_key(0, 0), entry_key(height + 1, 0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_journaled_height_is_found_beside_the_last_sign_state_and_forgotten_once_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.wal_last_height().unwrap(), None);
+        store.set_last_sign(&LastSign { height: 9, round: 0, step: 2, value: None }).unwrap();
+        assert_eq!(store.wal_last_height().unwrap(), None, "the last-sign state is not a journal record");
+        for (height, seq) in [(3, 0), (5, 0), (5, 1)] {
+            store.wal_append(height, seq, &7u32).unwrap();
+        }
+        assert_eq!(store.wal_last_height().unwrap(), Some(5));
+        assert_eq!(store.wal_records::<u32>(5).unwrap(), vec![7, 7]);
+        let mut batch = WriteBatch::default();
+        store.wal_clear_through(&mut batch, 5);
+        store.write_synced(batch).unwrap();
+        assert_eq!(store.wal_last_height().unwrap(), None);
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! Order of duties, raft-rs style: an input is journaled before the core sees it; a vote or proposal is
 //! recorded in the last-sign state (synced, which makes every journaled input before it durable too) before
-//! it is signed; a decided block is committed in one synced batch that also drops the height's journal.
+//! it is signed, and journaled synced once signed; a decided block is committed in one synced batch that
+//! also drops the height's journal. Peers' messages are journaled without a sync of their own (Tendermint
+//! does the same): a machine crash loses only those after our last signature, which changed nothing we
+//! signed, and peers send them again.
 
 #[cfg(feature = "byzantine")]
 mod byzantine;
@@ -203,7 +206,7 @@ impl Host {
                 let valid = check_block(&block, &head, &self.state.chain_id, &self.state.validators(), limits).is_ok();
                 if !known {
                     // Journaled with the inputs: a replay after a crash must still be able to commit it.
-                    self.journal(&WalRecord::Block((*block).clone()))?;
+                    self.journal(&WalRecord::Block((*block).clone()), Durability::Deferred)?;
                     self.blocks.insert(hash, *block);
                 }
                 for vote in polka {
@@ -373,7 +376,15 @@ impl Host {
             if height != self.core.height() {
                 continue;
             }
-            self.journal(&WalRecord::Input(input.clone()))?;
+            let me = self.signer.key().public();
+            let own = match &input {
+                Input::Vote(v) => v.validator == me,
+                Input::Proposal { proposal, .. } => proposal.proposer == me,
+                _ => false,
+            };
+            // Our own signed messages are replayed and re-sent after a restart: durable at once.
+            let durability = if own { Durability::Synced } else { Durability::Deferred };
+            self.journal(&WalRecord::Input(input.clone()), durability)?;
             let effects = self.core.step_input(input);
             self.publish_progress();
             for effect in effects {
@@ -383,8 +394,8 @@ impl Host {
         Ok(())
     }
 
-    fn journal(&mut self, record: &WalRecord) -> anyhow::Result<()> {
-        self.state.store.wal_append(self.core.height(), self.journal_seq, record)?;
+    fn journal(&mut self, record: &WalRecord, durability: Durability) -> anyhow::Result<()> {
+        self.state.store.wal_append(self.core.height(), self.journal_seq, record, durability)?;
         self.journal_seq += 1;
         Ok(())
     }
@@ -447,7 +458,7 @@ impl Host {
         self.pending_value = None;
         let block = build_block(&self.state, &self.signer.key().address(), crate::clock::now_ms())?;
         let hash = block.hash();
-        self.journal(&WalRecord::Block(block.clone()))?;
+        self.journal(&WalRecord::Block(block.clone()), Durability::Deferred)?;
         self.blocks.insert(hash, block);
         self.apply(Input::ValueReady { round, block_hash: hash })
     }

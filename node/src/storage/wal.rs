@@ -1,6 +1,6 @@
 //! The consensus write-ahead log (column `wal`): the inputs of the height in progress, and the last step
-//! this validator signed. The last-sign state is written synced before a signature exists; inputs are
-//! appended unsynced and become durable with the next synced write (see `wal_append`).
+//! this validator signed. The last-sign state is written synced before a signature exists; a journaled
+//! input is synced or left to the next synced write (see `wal_append`).
 
 use super::store::{Store, StoreError};
 use super::Column;
@@ -48,14 +48,20 @@ impl Store {
         self.write_synced(batch)
     }
 
-    /// Appends one journaled record for `height`, not synced by itself. RocksDB's log is sequential, so the
-    /// next synced write — the last-sign state before any signature, or a block's commit — makes it durable
-    /// together with everything before it. A machine crash can lose only inputs that led to no signature
-    /// and no commit, which peers send again. (One disk sync per received vote cost more than the vote.)
-    pub fn wal_append<T: BorshSerialize>(&self, height: u64, seq: u64, record: &T) -> Result<(), StoreError> {
+    /// Appends one journaled record for `height`. `Deferred` is enough for a record that nothing signed
+    /// depends on yet: RocksDB's log is sequential, so the next synced write (the last-sign state before any
+    /// signature, a synced record, a block's commit) makes it durable with everything before it. One disk
+    /// sync per received vote cost more than the vote.
+    pub fn wal_append<T: BorshSerialize>(
+        &self,
+        height: u64,
+        seq: u64,
+        record: &T,
+        durability: Durability,
+    ) -> Result<(), StoreError> {
         let mut batch = WriteBatch::default();
         batch.put_cf(self.cf(Column::Wal), entry_key(height, seq), encode(record));
-        self.write(batch, Durability::Deferred)
+        self.write(batch, durability)
     }
 
     /// The highest height with journaled records: the height a previous run had in progress, if any.
@@ -105,7 +111,7 @@ mod tests {
         store.set_last_sign(&LastSign { height: 9, round: 0, step: 2, value: None }).unwrap();
         assert_eq!(store.wal_last_height().unwrap(), None, "the last-sign state is not a journal record");
         for (height, seq) in [(3, 0), (5, 0), (5, 1)] {
-            store.wal_append(height, seq, &7u32).unwrap();
+            store.wal_append(height, seq, &7u32, Durability::Deferred).unwrap();
         }
         assert_eq!(store.wal_last_height().unwrap(), Some(5));
         assert_eq!(store.wal_records::<u32>(5).unwrap(), vec![7, 7]);

@@ -49,8 +49,11 @@ enum Event {
 
 struct Node {
     core: Core,
-    /// Inputs of the current height, durable before they are applied (the consensus WAL).
+    /// Inputs of the current height, journaled before they are applied (the consensus WAL).
     wal: Vec<Input>,
+    /// How much of `wal` a machine crash keeps: the host syncs the journal with each of its own signed
+    /// messages (and the last-sign state before it); peers' messages in between wait for that sync.
+    durable: usize,
     /// Our own signed messages of the current height, for rebroadcast.
     own: Vec<Msg>,
     buffered: Vec<(usize, Msg)>,
@@ -143,6 +146,7 @@ impl World {
             .map(|i| Node {
                 core: core_for(n, rotating, i, 1),
                 wal: Vec::new(),
+                durable: 0,
                 own: Vec::new(),
                 buffered: Vec::new(),
                 commits: BTreeMap::new(),
@@ -226,8 +230,16 @@ impl World {
             if self.nodes[i].core.height() != height || self.nodes[i].crashed {
                 continue;
             }
-            // Journal first: the WAL is durable before the input takes effect.
+            // Journal first; our own signed messages are synced, and with them everything before.
+            let own = match &input {
+                Input::Vote(v) => v.validator == key(i),
+                Input::Proposal { proposal, .. } => proposal.proposer == key(i),
+                _ => false,
+            };
             self.nodes[i].wal.push(input.clone());
+            if own {
+                self.nodes[i].durable = self.nodes[i].wal.len();
+            }
             let effects = self.nodes[i].core.step_input(input);
             self.carry_out(i, effects);
         }
@@ -339,6 +351,7 @@ impl World {
         node.commits.insert(height, commit);
         node.core = core_for(self.n, self.rotating, i, height + 1);
         node.wal.clear();
+        node.durable = 0;
         node.own.clear();
         let buffered = std::mem::take(&mut node.buffered);
         self.feed(i, Input::Start);
@@ -376,12 +389,14 @@ impl World {
         }
     }
 
-    /// A crashed node loses its memory; on restart it rebuilds the core by replaying the WAL of its
-    /// height. Replay re-arms timers and re-derives our own votes (which must match what we signed) but
-    /// sends nothing: our signed messages are in the WAL and go out again with the next rebroadcast.
+    /// A crashed node loses its memory and the WAL's unsynced tail (peers' messages after its last own
+    /// one); on restart it rebuilds the core by replaying what is left of the WAL of its height. Replay
+    /// re-arms timers and re-derives our own votes (which must match what we signed) but sends nothing:
+    /// our signed messages are in the WAL and go out again with the next rebroadcast.
     fn restart(&mut self, i: usize) {
         let height = self.nodes[i].core.height();
-        let wal = std::mem::take(&mut self.nodes[i].wal);
+        let mut wal = std::mem::take(&mut self.nodes[i].wal);
+        wal.truncate(self.nodes[i].durable);
         let node = &mut self.nodes[i];
         node.crashed = false;
         node.buffered.clear();
@@ -417,6 +432,11 @@ impl World {
                     _ => {}
                 }
             }
+        }
+        self.nodes[i].durable = self.nodes[i].wal.len();
+        // Nothing survived (the node had signed nothing at this height): it starts the height afresh.
+        if self.nodes[i].wal.is_empty() {
+            self.feed(i, Input::Start);
         }
     }
 

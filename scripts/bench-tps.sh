@@ -5,14 +5,15 @@
 #   BENCH_SECS=10 BENCH_ACCOUNTS=500 BENCH_CONTRACT_CALLS=500 scripts/bench-tps.sh   (bench-quick.sh)
 #   BENCH_STATE_ACCOUNTS=1000000 scripts/bench-tps.sh   growth: that many funded accounts in state
 #     (BENCH_ACCOUNTS of them send the load)
+#   BENCH_BIN=DIR scripts/bench-tps.sh    the consort-node and consort-bench binaries in DIR, unbuilt (A/B runs)
 # Writes a table to stdout and the figures to ${BENCH_OUT:-bench-results.json}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/bootstrap
-cargo build --quiet --release --workspace --bins
+[ -n "${BENCH_BIN:-}" ] || cargo build --quiet --release --workspace --bins
 scripts/build-contracts >/dev/null
-BIN="$CARGO_TARGET_DIR/release"
+BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release}"
 SECS="${BENCH_SECS:-30}"
 ACCOUNTS="${BENCH_ACCOUNTS:-2000}"
 CALLS="${BENCH_CONTRACT_CALLS:-2000}"
@@ -43,14 +44,21 @@ for url in ${NODES//,/ }; do
   done
 done
 
+# CPU time of the four nodes and txs committed, around the saturation run: CPU per committed tx is steadier
+# than the rate on a machine whose speed drifts.
+node_ticks() { for p in "${PIDS[@]}"; do echo "/proc/$p/stat"; done | xargs awk '{ s += $14 + $15 } END { print s }'; }
+committed() { curl -sf "${NODES%%,*}/metrics" | awk '/^consort_txs_committed/ {print $2}'; }
+T0=$(node_ticks); C0=$(committed)
 echo
 "$BIN/consort-bench" --json "$DIR/saturation.json" load --nodes "$NODES" --accounts "$ACCOUNTS" --seed "$SEED" --secs "$SECS"
+T1=$(node_ticks); C1=$(committed)
+CPU_US_PER_TX=$(python3 -c 'import sys, os; t0, t1, c0, c1 = map(float, sys.argv[1:]); print((t1 - t0) / os.sysconf("SC_CLK_TCK") / max(c1 - c0, 1) * 1e6)' "$T0" "$T1" "$C0" "$C1")
 HALF=$(python3 -c 'import json,sys; print(max(1, int(json.load(open(sys.argv[1]))["committed_tps"] / 2)))' "$DIR/saturation.json")
 echo
 "$BIN/consort-bench" --json "$DIR/half.json" load --nodes "$NODES" --accounts "$ACCOUNTS" --seed "$SEED" --secs "$SECS" --rate "$HALF"
 RSS=$(for p in "${PIDS[@]}"; do awk '/VmHWM/ {print $2}' "/proc/$p/status"; done | paste -sd, -)
 
-python3 - "$DIR" "$RSS" "$OUT" "$STATE_ACCOUNTS" <<'PY'
+python3 - "$DIR" "$RSS" "$OUT" "$STATE_ACCOUNTS" "$CPU_US_PER_TX" <<'PY'
 import json, sys, os, datetime, subprocess
 d, rss, out = sys.argv[1], [int(x) for x in sys.argv[2].split(",")], sys.argv[3]
 load = lambda n: json.load(open(os.path.join(d, n)))
@@ -62,6 +70,7 @@ result = {
     "date": datetime.date.today().isoformat(), "cores": verify["cores"], "mem_kib": int(mem),
     "verify": verify, "saturation": sat, "half_load": half, "contracts": contracts,
     "peak_rss_mib": [r / 1024 for r in rss], "efficiency": eff, "state_accounts": int(sys.argv[4]),
+    "node_cpu_us_per_tx": float(sys.argv[5]),
 }
 json.dump(result, open(out, "w"), indent=2)
 print()
@@ -70,6 +79,7 @@ print(f"  batch verify (limit)        {verify['batch_verify_per_sec']:>10.0f} si
 print(f"  node's ZIP-215 batch rule   {verify['node_batch_verify_per_sec']:>10.0f} sig/s  -> {verify['node_batch_verify_per_sec']/validators:.0f} tx/s with {validators} validators")
 print(f"  committed at saturation     {sat['committed_tps']:>10.0f} tx/s  efficiency = {eff:.3f}")
 print(f"  blocks                      {sat['blocks_per_sec']:>10.2f} /s, {sat['mean_txs_per_block']:.0f} txs/block")
+print(f"  CPU per committed tx        {result['node_cpu_us_per_tx']:>10.0f} us, the {validators} nodes together")
 print(f"  latency at {half['offered_rate']} tx/s       p50 {half['latency_ms_p50']:.0f} ms, p99 {half['latency_ms_p99']:.0f} ms")
 print(f"  peak RSS per node           {', '.join(f'{r:.0f}' for r in result['peak_rss_mib'])} MiB")
 for row in contracts["rows"]:

@@ -1,7 +1,8 @@
 //! Transfer load against running nodes: transfers from accounts `Keypair::derived(seed, i)` (funded by
-//! `consort-node testnet --accounts N --accounts-seed S`), all signed before the measured window so the
-//! generator's signing does not take CPU from the nodes on the same machine, then submitted in batches
-//! round-robin to every node at an offered rate. Commit times come from polling blocks on the first node.
+//! `consort-node testnet --accounts N --accounts-seed S`), signed before the measured window so the
+//! generator's signing does not take CPU from the nodes on the same machine (up to `PRESIGNED_MAX`; a
+//! longer run signs the rest as it goes and says how many), then submitted in batches round-robin to every
+//! node at an offered rate. Commit times come from polling blocks on the first node.
 
 use consort_sdk::api::BatchResult;
 use consort_sdk::{Address, Client, Hash, Keypair, SignedTx, Wallet};
@@ -15,8 +16,10 @@ const TICK: Duration = Duration::from_millis(20);
 /// Most txs per account in flight: below the mempool's default nonce window (64).
 const IN_FLIGHT_PER_ACCOUNT: u64 = 48;
 /// Transfers signed per second of window when the rate is open (saturation): twice the goal of
-/// 10,000 tx/s, so the nodes run dry before the queues do (a run that empties them says so).
+/// 10,000 tx/s, so the nodes run dry before the queues do.
 const PRESIGN_SATURATION_TPS: u64 = 20_000;
+/// Most transfers signed ahead (about 150 MiB): 30 s at `PRESIGN_SATURATION_TPS`.
+const PRESIGNED_MAX: u64 = 600_000;
 
 #[derive(clap::Args)]
 pub struct LoadArgs {
@@ -38,12 +41,14 @@ pub struct LoadArgs {
 struct Account {
     /// Signed transfers not yet handed to a node, in nonce order.
     queue: VecDeque<SignedTx>,
+    /// Signs the transfers after the queue's, if the run outlasts it.
+    wallet: Wallet,
     /// Nonce of the oldest tx not yet known committed.
     committed: u64,
 }
 
 /// Signs `per_account` transfers to `sink` for each account from its next nonce, on every core.
-fn presign(seed: u64, chain_id: &str, nonces: &[u64], per_account: u64, sink: Address) -> Vec<VecDeque<SignedTx>> {
+fn presign(seed: u64, chain_id: &str, nonces: &[u64], per_account: u64, sink: Address) -> Vec<Account> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = nonces.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {
@@ -58,9 +63,10 @@ fn presign(seed: u64, chain_id: &str, nonces: &[u64], per_account: u64, sink: Ad
                         .map(|(j, &nonce)| {
                             let key = Keypair::derived(seed, (c * chunk + j) as u64);
                             let mut wallet = Wallet::offline(key, chain_id, nonce);
-                            (0..per_account).map(|_| wallet.transfer(sink, 1)).collect()
+                            let queue = (0..per_account).map(|_| wallet.transfer(sink, 1)).collect();
+                            Account { queue, wallet, committed: nonce }
                         })
-                        .collect::<Vec<VecDeque<SignedTx>>>()
+                        .collect::<Vec<Account>>()
                 })
             })
             .collect();
@@ -121,13 +127,12 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Value> {
     }
     let sink = Address([0xbe; 20]);
     let rate = if args.rate == 0 { PRESIGN_SATURATION_TPS } else { args.rate };
-    let per_account = (rate * args.secs).div_ceil(args.accounts) + 1;
+    let per_account = (rate * args.secs).min(PRESIGNED_MAX).div_ceil(args.accounts) + 1;
     let signing = Instant::now();
-    let queues = presign(args.seed, &chain_id, &nonces, per_account, sink);
+    let mut accounts = presign(args.seed, &chain_id, &nonces, per_account, sink);
     let presigned = per_account * args.accounts;
     println!("signed {presigned} transfers in {:.1} s", signing.elapsed().as_secs_f64());
-    let mut accounts: Vec<Account> =
-        queues.into_iter().zip(nonces).map(|(queue, committed)| Account { queue, committed }).collect();
+    let mut signed_in_window = 0u64;
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let start = Instant::now();
     let stop = start + Duration::from_secs(args.secs);
@@ -166,7 +171,11 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Value> {
                 let i = next_account;
                 next_account = (next_account + 1) % accounts.len();
                 let a = &mut accounts[i];
-                let Some(next) = a.queue.front() else { continue };
+                if a.queue.is_empty() {
+                    a.queue.push_back(a.wallet.transfer(sink, 1));
+                    signed_in_window += 1;
+                }
+                let next = a.queue.front().expect("just filled");
                 if next.tx.nonce - a.committed < IN_FLIGHT_PER_ACCOUNT {
                     batch.push((a.queue.pop_front().expect("front exists"), i));
                     progressed = true;
@@ -216,10 +225,9 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Value> {
     let window = args.secs as f64;
     let in_window: Vec<&(Instant, usize)> = l.blocks.iter().filter(|(t, _)| *t <= stop).collect();
     let committed_in_window: usize = in_window.iter().map(|(_, n)| n).sum();
-    let emptied = accounts.iter().filter(|a| a.queue.is_empty()).count();
     let figures = json!({
         "presigned": presigned,
-        "queues_emptied": emptied,
+        "signed_in_window": signed_in_window,
         "offered_rate": args.rate,
         "secs": args.secs,
         "accounts": args.accounts,
@@ -252,8 +260,8 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Value> {
         latencies.len()
     );
     println!("  accepted/refused {accepted} / {refused} {refusals:?}");
-    if emptied > 0 {
-        println!("  {emptied} accounts used up their signed transfers: the offered load fell short of the rate");
+    if signed_in_window > 0 {
+        println!("  {signed_in_window} transfers were signed during the window, on the nodes' cores");
     }
     Ok(figures)
 }

@@ -41,8 +41,9 @@ async fn scaffolded_contract_runs_through_cli_and_sdk() -> anyhow::Result<()> {
     let crate_dir = dir.path().join("hello");
     let crate_arg = crate_dir.to_str().unwrap();
     // The README's command, plus --api-path: the CLI's default is the source tree it was compiled in, and
-    // checkouts that share one CARGO_TARGET_DIR share its binaries, so that tree may be another checkout.
-    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/api");
+    // checkouts that share one CARGO_TARGET_DIR share its binaries (this test's too), so that tree may be
+    // another checkout. Cargo runs a test in its package's directory of the checkout under test.
+    let api = std::env::current_dir()?.join("../contracts/api");
     let api_arg = api.to_str().unwrap();
     json_out(node.cli(&["contract", "new", "hello", "--dir", crate_arg, "--api-path", api_arg, "--json"])?)?;
     let native = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))

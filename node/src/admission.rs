@@ -44,6 +44,16 @@ pub fn admit_many(state: &NodeState, txs: &[&[u8]]) -> Vec<Result<Hash, Admissio
     let limits = state.contracts.limits();
     let mut results: Vec<Result<(SignedTx, Hash), AdmissionError>> =
         txs.iter().map(|bytes| decode_checked(state, bytes, &limits)).collect();
+    // A tx the pool would refuse anyway costs no signature check: under load, resubmissions into a full
+    // pool would otherwise take the CPU from the txs it can hold.
+    {
+        let pool = state.mempool.lock().expect("mempool lock poisoned");
+        for result in results.iter_mut() {
+            if let Some(refusal) = result.as_ref().ok().and_then(|(_, hash)| pool.would_refuse(hash)) {
+                *result = Err(refusal.into());
+            }
+        }
+    }
     let (decoded, hashes): (Vec<&SignedTx>, Vec<Hash>) =
         results.iter().filter_map(|r| r.as_ref().ok()).map(|(tx, hash)| (tx, *hash)).unzip();
     let mut signatures_ok = state.verifier.verify(&decoded, &hashes).into_iter();

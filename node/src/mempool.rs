@@ -64,6 +64,18 @@ impl Mempool {
         self.hashes.is_empty()
     }
 
+    /// Why `insert` would refuse a tx with this hash for reasons that need no signature check (the pool
+    /// holds it, or is full), so admission can refuse it before paying for one.
+    pub fn would_refuse(&self, hash: &Hash) -> Option<MempoolRejection> {
+        if self.hashes.contains(hash) {
+            Some(MempoolRejection::Duplicate(*hash))
+        } else if self.hashes.len() >= self.txs_max {
+            Some(MempoolRejection::Full(self.txs_max))
+        } else {
+            None
+        }
+    }
+
     /// What `sender`'s pending txs may spend in total (saturating: the admission check refuses past it).
     pub fn pending_spend(&self, sender: &Address) -> u128 {
         self.by_sender.get(sender).map_or(0, |q| q.spend)
@@ -168,6 +180,10 @@ mod tests {
         assert_eq!(add(&mut pool, tx(&Keypair::generate(), 0, 1)).unwrap_err().code(), "mempool_full");
         assert_eq!(pool.len(), 2);
         assert_eq!(pool.pending_spend(&a.address()), 12);
+        let held = tx(&a, 0, 5).hash();
+        assert_eq!(pool.would_refuse(&held).map(|r| r.code()), Some("duplicate"));
+        assert_eq!(pool.would_refuse(&Hash([1; 32])).map(|r| r.code()), Some("mempool_full"));
+        assert_eq!(Mempool::new(3).would_refuse(&held), None);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod genesis;
 pub mod governance;
 pub mod home;
 pub mod host;
+pub mod malloc_arenas;
 pub mod mempool;
 pub mod metrics;
 pub mod network;

@@ -104,6 +104,7 @@ fn parse_account(s: &str) -> Result<GenesisAccount, String> {
 }
 
 fn main() -> std::process::ExitCode {
+    consort_node::malloc_arenas::limit();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)

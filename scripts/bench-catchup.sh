@@ -15,7 +15,7 @@ SEED=7
 ACCOUNTS=500
 DIR="$(mktemp -d /tmp/consort-catchup-XXXXXX)"
 declare -A PID
-cleanup() { for p in "${PID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() { for p in "${PID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$DIR"; }
 trap cleanup EXIT
 # Fast empty blocks so the gap is made of many blocks in reasonable time.
 export CONSORT__CONSENSUS__EMPTY_BLOCK_INTERVAL_MS=20 CONSORT__CONSENSUS__TIMEOUT_PROPOSE_MS=1000 \

@@ -23,7 +23,7 @@ OUT="${BENCH_OUT:-bench-results.json}"
 SEED=7
 DIR="$(mktemp -d /tmp/consort-bench-XXXXXX)"
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$DIR"; }
 trap cleanup EXIT
 
 "$BIN/consort-bench" --json "$DIR/verify.json" verify --secs 5

@@ -83,18 +83,12 @@ impl Mempool {
 
     /// Adds a tx that already passed the stateless and admission checks; `bytes` is its encoded length.
     pub fn insert(&mut self, tx: SignedTx, hash: Hash, bytes: usize) -> Result<(), MempoolRejection> {
-        if self.hashes.contains(&hash) {
-            return Err(MempoolRejection::Duplicate(hash));
+        if let Some(refusal) = self.would_refuse(&hash) {
+            return Err(refusal);
         }
         let queue = self.by_sender.entry(tx.sender()).or_default();
         if queue.txs.contains_key(&tx.tx.nonce) {
             return Err(MempoolRejection::NonceTaken(tx.tx.nonce));
-        }
-        if self.hashes.len() >= self.txs_max {
-            if queue.txs.is_empty() {
-                self.by_sender.remove(&tx.sender());
-            }
-            return Err(MempoolRejection::Full(self.txs_max));
         }
         queue.spend = queue.spend.saturating_add(spend_of(&tx));
         queue.txs.insert(tx.tx.nonce, Entry { tx, hash, bytes });

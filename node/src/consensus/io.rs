@@ -1,7 +1,7 @@
 //! What goes into the consensus core and what comes out.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use consort_sdk::{Commit, Hash, Proposal, SignedProposal, SignedVote, Vote};
+use consort_sdk::{Commit, Hash, Proposal, PublicKey, SignedProposal, SignedVote, Vote};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
@@ -66,6 +66,17 @@ pub enum Input {
     },
     /// A decision learnt from a peer by block sync: a commit certificate the host verified.
     Decided(Commit),
+}
+
+impl Input {
+    /// Who signed this input, if it is a signed message (a proposal or a vote).
+    pub fn signer(&self) -> Option<&PublicKey> {
+        match self {
+            Input::Proposal { proposal, .. } => Some(&proposal.proposer),
+            Input::Vote(v) => Some(&v.validator),
+            _ => None,
+        }
+    }
 }
 
 /// What the core asks the host to do.

@@ -376,13 +376,8 @@ impl Host {
             if height != self.core.height() {
                 continue;
             }
-            let me = self.signer.key().public();
-            let own = match &input {
-                Input::Vote(v) => v.validator == me,
-                Input::Proposal { proposal, .. } => proposal.proposer == me,
-                _ => false,
-            };
             // Our own signed messages are replayed and re-sent after a restart: durable at once.
+            let own = input.signer() == Some(&self.signer.key().public());
             let durability = if own { Durability::Synced } else { Durability::Deferred };
             self.journal(&WalRecord::Input(input.clone()), durability)?;
             let effects = self.core.step_input(input);

@@ -26,6 +26,12 @@ pub struct LastSign {
     pub value: Option<Hash>,
 }
 
+/// The height of a journal entry's key; `None` for any other key of the column.
+fn entry_height(key: &[u8]) -> Option<u64> {
+    let key: &[u8; 17] = key.try_into().ok()?;
+    (key[0] == ENTRY_PREFIX).then(|| u64::from_be_bytes(key[1..9].try_into().expect("8 bytes")))
+}
+
 fn entry_key(height: u64, seq: u64) -> [u8; 17] {
     let mut k = [0u8; 17];
     k[0] = ENTRY_PREFIX;
@@ -72,10 +78,7 @@ impl Store {
             self.db().iterator_cf(self.cf(Column::Wal), IteratorMode::From(&above_entries, Direction::Reverse));
         let Some(item) = iter.next() else { return Ok(None) };
         let (k, _) = item?;
-        if k.len() != 17 || k[0] != ENTRY_PREFIX {
-            return Ok(None);
-        }
-        Ok(Some(u64::from_be_bytes(k[1..9].try_into().expect("8 bytes"))))
+        Ok(entry_height(&k))
     }
 
     /// The journaled records of `height`, in order.
@@ -85,7 +88,7 @@ impl Store {
         let mut out = Vec::new();
         for item in iter {
             let (k, v) = item?;
-            if k.len() != 17 || k[0] != ENTRY_PREFIX || k[1..9] != height.to_be_bytes() {
+            if entry_height(&k) != Some(height) {
                 break;
             }
             out.push(decode(&v, WAL_RECORD_BYTES_MAX).map_err(|e| StoreError::Corrupt(format!("WAL record: {e}")))?);

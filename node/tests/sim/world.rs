@@ -231,11 +231,7 @@ impl World {
                 continue;
             }
             // Journal first; our own signed messages are synced, and with them everything before.
-            let own = match &input {
-                Input::Vote(v) => v.validator == key(i),
-                Input::Proposal { proposal, .. } => proposal.proposer == key(i),
-                _ => false,
-            };
+            let own = input.signer() == Some(&key(i));
             self.nodes[i].wal.push(input.clone());
             if own {
                 self.nodes[i].durable = self.nodes[i].wal.len();

@@ -111,17 +111,52 @@ impl Chain {
         self.sign(key, Action::Execute { contract, msg: msg.to_string(), funds })
     }
 
-    /// Runs `txs` in blocks of BLOCK_TXS; returns calls per second.
-    fn timed(&mut self, txs: Vec<SignedTx>) -> anyhow::Result<f64> {
-        let n = txs.len();
-        let start = Instant::now();
+    /// Runs `txs` in blocks of BLOCK_TXS, measured.
+    fn timed(&mut self, txs: Vec<SignedTx>) -> anyhow::Result<Span> {
+        let mut span = Span::default();
         let mut rest = txs;
         while !rest.is_empty() {
             let tail = rest.split_off(rest.len().min(BLOCK_TXS));
-            self.block(rest)?;
+            span.measure(rest.len(), || self.block(rest))?;
             rest = tail;
         }
-        Ok(n as f64 / start.elapsed().as_secs_f64())
+        Ok(span)
+    }
+}
+
+/// CPU time of the whole process (every thread) so far, in seconds.
+fn process_cpu_secs() -> f64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+}
+
+/// Calls measured so far: wall-clock seconds and process CPU seconds. CPU per call moves less than the
+/// rate when the machine drifts, so the table shows both.
+#[derive(Clone, Copy, Debug, Default)]
+struct Span {
+    calls: usize,
+    wall: f64,
+    cpu: f64,
+}
+
+impl Span {
+    fn measure<T>(&mut self, calls: usize, f: impl FnOnce() -> T) -> T {
+        let (start, cpu) = (Instant::now(), process_cpu_secs());
+        let out = f();
+        self.wall += start.elapsed().as_secs_f64();
+        self.cpu += process_cpu_secs() - cpu;
+        self.calls += calls;
+        out
+    }
+
+    fn per_sec(&self) -> f64 {
+        self.calls as f64 / self.wall
+    }
+
+    fn cpu_us_per_call(&self) -> f64 {
+        self.cpu * 1e6 / self.calls as f64
     }
 }
 
@@ -140,11 +175,11 @@ fn instantiate(chain: &mut Chain, admin: &Keypair, code: &[u8], msg: Value) -> a
 }
 
 struct Rates {
-    /// Native transfers through the same executor (wasm runs only); 0 on the mock host.
-    transfer: f64,
-    pay: f64,
-    withdraw: f64,
-    purchase: f64,
+    /// Native transfers through the same executor (wasm runs only); empty on the mock host.
+    transfer: Span,
+    pay: Span,
+    withdraw: Span,
+    purchase: Span,
 }
 
 fn wasm_rates(wasm_dir: &Path, calls: usize) -> anyhow::Result<Rates> {
@@ -177,17 +212,12 @@ fn wasm_rates(wasm_dir: &Path, calls: usize) -> anyhow::Result<Rates> {
         .map(|_| parties.iter().map(|p| chain.call(p, split, json!({"withdraw": {}}), 0)).collect())
         .collect();
     // Every party must be owed something before each round: an untimed payment, then the timed round.
-    let mut elapsed = 0.0;
-    let mut done = 0usize;
+    let mut withdraw = Span::default();
     for round in withdrawals {
         let refill = chain.call(&admin, split, json!({"pay": {}}), 5_000_000);
         chain.block(vec![refill])?;
-        done += round.len();
-        let start = Instant::now();
-        chain.block(round)?;
-        elapsed += start.elapsed().as_secs_f64();
+        withdraw.measure(round.len(), || chain.block(round))?;
     }
-    let withdraw = done as f64 / elapsed;
 
     let terms = json!({"brand": "Bench", "wearer_share_bps": 7000, "categories": ["steps"], "units_per_pair": 1, "sync_bonus_units": 0});
     let shoe = instantiate(&mut chain, &admin, &shoe_code, terms)?;
@@ -227,22 +257,23 @@ fn native_rates(calls: usize) -> anyhow::Result<Rates> {
     let split = chain
         .instantiate(revenue_split::contract(), &admin, &json!({"title": "bench", "parties": shares}), 0)
         .map_err(anyhow::Error::msg)?;
-    let start = Instant::now();
-    for _ in 0..calls {
-        chain.execute(&split, &admin, &json!({"pay": {}}), 1_000_003).map_err(anyhow::Error::msg)?;
-    }
-    let pay = calls as f64 / start.elapsed().as_secs_f64();
-    let (mut elapsed, mut done) = (0.0, 0usize);
+    let mut pay = Span::default();
+    pay.measure(calls, || -> anyhow::Result<()> {
+        for _ in 0..calls {
+            chain.execute(&split, &admin, &json!({"pay": {}}), 1_000_003).map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
+    })?;
+    let mut withdraw = Span::default();
     for _ in 0..(calls as u64).div_ceil(PARTIES) {
         chain.execute(&split, &admin, &json!({"pay": {}}), 5_000_000).map_err(anyhow::Error::msg)?;
-        let start = Instant::now();
-        for p in &parties {
-            chain.execute(&split, p, &json!({"withdraw": {}}), 0).map_err(anyhow::Error::msg)?;
-        }
-        elapsed += start.elapsed().as_secs_f64();
-        done += parties.len();
+        withdraw.measure(parties.len(), || -> anyhow::Result<()> {
+            for p in &parties {
+                chain.execute(&split, p, &json!({"withdraw": {}}), 0).map_err(anyhow::Error::msg)?;
+            }
+            Ok(())
+        })?;
     }
-    let withdraw = done as f64 / elapsed;
     let terms = json!({"brand": "Bench", "wearer_share_bps": 7000, "categories": ["steps"], "units_per_pair": 1, "sync_bonus_units": 0});
     let shoe = chain.instantiate(shoe_data::contract(), &admin, &terms, 0).map_err(anyhow::Error::msg)?;
     for i in 0..WEARERS {
@@ -258,30 +289,36 @@ fn native_rates(calls: usize) -> anyhow::Result<Rates> {
         let msg = json!({"commit": {"wearer": null, "category": "steps", "hash": format!("{i:064x}"), "from_ms": 10, "to_ms": 20, "records": 100 + i}});
         chain.execute(&shoe, &w, &msg, 0).map_err(anyhow::Error::msg)?;
     }
-    let start = Instant::now();
-    for _ in 0..calls {
-        chain
-            .execute(&shoe, &admin, &json!({"purchase": {"category": "steps", "from_ms": 0, "to_ms": 100}}), 1_000_000)
-            .map_err(anyhow::Error::msg)?;
-    }
-    let purchase = calls as f64 / start.elapsed().as_secs_f64();
-    Ok(Rates { transfer: 0.0, pay, withdraw, purchase })
+    let mut purchase = Span::default();
+    purchase.measure(calls, || -> anyhow::Result<()> {
+        for _ in 0..calls {
+            let msg = json!({"purchase": {"category": "steps", "from_ms": 0, "to_ms": 100}});
+            chain.execute(&shoe, &admin, &msg, 1_000_000).map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
+    })?;
+    Ok(Rates { transfer: Span::default(), pay, withdraw, purchase })
 }
 
 pub fn run(wasm_dir: &Path, calls: usize) -> anyhow::Result<Value> {
     let wasm = wasm_rates(wasm_dir, calls)?;
     let native = native_rates(calls)?;
     println!("contract calls/s ({calls} per kind; executor = signature check + wasmtime + RocksDB commit per block of {BLOCK_TXS})");
-    println!("  {:<30} {:>12} {:>12} {:>12}", "call", "executor", "native", "wasm/native");
+    println!("  {:<32} {:>10} {:>14} {:>10} {:>12}", "call", "executor", "CPU µs/call", "native", "wasm/native");
     let mut rows = Vec::new();
     for (name, w, n) in [
         ("revenue-split pay", wasm.pay, native.pay),
         ("revenue-split withdraw (50)", wasm.withdraw, native.withdraw),
         ("shoe-data purchase (20 wearers)", wasm.purchase, native.purchase),
     ] {
-        println!("  {name:<30} {w:>12.0} {n:>12.0} {:>12.1}", n / w);
-        rows.push(json!({"call": name, "executor_per_sec": w, "native_per_sec": n, "wasm_over_native": n / w}));
+        let (w_rate, n_rate, cpu) = (w.per_sec(), n.per_sec(), w.cpu_us_per_call());
+        println!("  {name:<32} {w_rate:>10.0} {cpu:>14.1} {n_rate:>10.0} {:>12.1}", n_rate / w_rate);
+        rows.push(json!({"call": name, "executor_per_sec": w_rate, "executor_cpu_us_per_call": cpu,
+            "native_per_sec": n_rate, "wasm_over_native": n_rate / w_rate}));
     }
-    println!("  {:<30} {:>12.0}   (the executor's floor: no contract)", "native transfer", wasm.transfer);
-    Ok(json!({ "calls": calls, "block_txs": BLOCK_TXS, "transfer_per_sec": wasm.transfer, "rows": rows }))
+    let (t_rate, t_cpu) = (wasm.transfer.per_sec(), wasm.transfer.cpu_us_per_call());
+    println!("  {:<32} {t_rate:>10.0} {t_cpu:>14.1}   (the executor's floor: no contract)", "native transfer");
+    Ok(
+        json!({ "calls": calls, "block_txs": BLOCK_TXS, "transfer_per_sec": t_rate, "transfer_cpu_us_per_call": t_cpu, "rows": rows }),
+    )
 }

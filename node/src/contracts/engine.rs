@@ -97,7 +97,13 @@ fn config(stack_bytes_max: u32) -> Config {
         .wasm_wide_arithmetic(false)
         .wasm_custom_page_sizes(false)
         .wasm_backtrace_max_frames(None)
-        .max_wasm_stack(stack_bytes_max as usize);
+        .max_wasm_stack(stack_bytes_max as usize)
+        // Bounds checks in the compiled code instead of guard pages and signal handlers: a pooled slot
+        // then stays read/write up to the most any call used, and instantiating never changes page
+        // protections. With guard pages every call whose heap grew cost two mprotects and a TLB shootdown,
+        // more than the contract's own code for a small call.
+        .signals_based_traps(false)
+        .memory_guard_size(0);
     c
 }
 

@@ -32,24 +32,27 @@ pub fn execute_block(
         limits: engine.limits(),
     };
     let hashes: Vec<Hash> = block.txs.iter().map(SignedTx::hash).collect();
-    let signatures_ok = verifier.verify(&block.txs.iter().collect::<Vec<_>>(), &hashes);
-    let mut receipts = Vec::with_capacity(block.txs.len());
-    for (index, (tx, tx_hash)) in block.txs.iter().zip(hashes).enumerate() {
-        let (result, gas_used) = apply_tx(&mut overlay, &env, tx, signatures_ok[index])?;
-        let (outcome, effects) = match result {
-            Ok(effects) => (TxOutcome::Success, effects),
-            Err(r) => (TxOutcome::Failed { code: r.code().to_owned(), message: r.to_string() }, Effects::default()),
-        };
-        receipts.push(Receipt {
-            tx_hash,
-            height: block.header.height,
-            index: index as u32,
-            outcome,
-            gas_used,
-            events: effects.events,
-            data: effects.data,
-        });
-    }
+    let txs: Vec<&SignedTx> = block.txs.iter().collect();
+    let receipts = verifier.verify_while(&txs, &hashes, |signature_ok| {
+        let mut receipts = Vec::with_capacity(block.txs.len());
+        for (index, (tx, tx_hash)) in block.txs.iter().zip(&hashes).enumerate() {
+            let (result, gas_used) = apply_tx(&mut overlay, &env, tx, signature_ok(index))?;
+            let (outcome, effects) = match result {
+                Ok(effects) => (TxOutcome::Success, effects),
+                Err(r) => (TxOutcome::Failed { code: r.code().to_owned(), message: r.to_string() }, Effects::default()),
+            };
+            receipts.push(Receipt {
+                tx_hash: *tx_hash,
+                height: block.header.height,
+                index: index as u32,
+                outcome,
+                gas_used,
+                events: effects.events,
+                data: effects.data,
+            });
+        }
+        Ok::<_, StoreError>(receipts)
+    })?;
     let state_writes = overlay.into_writes();
     let app_hash = app_hash(prev_app_hash, block.header.height, &block.hash(), &state_writes, &receipts);
     Ok(Executed { receipts, state_writes, app_hash })

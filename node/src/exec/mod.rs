@@ -6,6 +6,7 @@ mod app_hash;
 mod block_executor;
 mod cached_state;
 mod contract_actions;
+mod ordered_verdicts;
 mod overlay;
 mod tx_rules;
 mod tx_verifier;

@@ -7,6 +7,7 @@
 //! whichever path a node took, as consensus requires (and batch verification agrees with single
 //! verification, see `consort_sdk::tx_signatures`).
 
+use super::ordered_verdicts::OrderedVerdicts;
 use consort_sdk::tx_signatures::{signer_key, verify_tx_signatures, SignerKey, TX_BATCH_VERIFY_MAX};
 use consort_sdk::{Hash, PublicKey, SignedTx};
 use std::collections::HashMap;
@@ -75,25 +76,68 @@ impl TxVerifier {
 
     /// Whether each tx's signature verifies for its signer (`hashes[i]` is `txs[i].hash()`).
     pub fn verify(&self, txs: &[&SignedTx], hashes: &[Hash]) -> Vec<bool> {
-        assert_eq!(txs.len(), hashes.len(), "one hash per tx");
-        let mut verdicts = vec![false; txs.len()];
-        let unknown: Vec<usize> = {
-            let mut verified = self.verified.lock().expect("verified-tx cache lock poisoned");
-            (0..txs.len()).filter(|&i| verified.get(&hashes[i]).is_none()).collect()
-        };
-        let known = (0..txs.len()).filter(|i| unknown.binary_search(i).is_err());
-        for i in known {
-            verdicts[i] = true;
-        }
+        self.verify_unknown(txs, hashes, &self.unknown(txs, hashes))
+    }
+
+    fn verify_unknown(&self, txs: &[&SignedTx], hashes: &[Hash], unknown: &[usize]) -> Vec<bool> {
         let checked = self.verify_all(&unknown.iter().map(|&i| txs[i]).collect::<Vec<_>>());
+        let mut verdicts = vec![true; txs.len()];
+        for (&i, ok) in unknown.iter().zip(&checked) {
+            verdicts[i] = *ok;
+        }
+        self.remember(unknown, hashes, checked.into_iter().map(Some));
+        verdicts
+    }
+
+    /// Runs `execute` while the signatures are checked: `execute` gets a function that gives tx `i`'s
+    /// verdict, waiting only for the batch that holds it (see [`OrderedVerdicts`]). For a block whose
+    /// txs were not verified at admission (sync, or txs this node never received), execution then
+    /// overlaps verification instead of following it.
+    pub fn verify_while<R>(
+        &self,
+        txs: &[&SignedTx],
+        hashes: &[Hash],
+        execute: impl FnOnce(&dyn Fn(usize) -> bool) -> R,
+    ) -> R {
+        let unknown = self.unknown(txs, hashes);
+        if unknown.len() < 2 * TX_BATCH_VERIFY_MAX || self.threads == 1 {
+            let verdicts = self.verify_unknown(txs, hashes, &unknown);
+            return execute(&|i| verdicts[i]);
+        }
+        let mut position = vec![None; txs.len()];
+        for (j, &i) in unknown.iter().enumerate() {
+            position[i] = Some(j);
+        }
+        let pending: Vec<&SignedTx> = unknown.iter().map(|&i| txs[i]).collect();
+        let key = |key: &PublicKey| self.signer_key(key);
+        let verdicts = OrderedVerdicts::new(&pending, TX_BATCH_VERIFY_MAX, |chunk| verify_tx_signatures(chunk, key));
+        let result = std::thread::scope(|scope| {
+            for _ in 1..self.threads {
+                scope.spawn(|| verdicts.help());
+            }
+            let result = execute(&|i| position[i].is_none_or(|j| verdicts.get(j)));
+            verdicts.abandon();
+            result
+        });
+        self.remember(&unknown, hashes, verdicts.into_checked());
+        result
+    }
+
+    /// Indices of the txs not remembered as verified, in order.
+    fn unknown(&self, txs: &[&SignedTx], hashes: &[Hash]) -> Vec<usize> {
+        assert_eq!(txs.len(), hashes.len(), "one hash per tx");
         let mut verified = self.verified.lock().expect("verified-tx cache lock poisoned");
-        for (&i, ok) in unknown.iter().zip(checked) {
-            if ok {
+        (0..txs.len()).filter(|&i| verified.get(&hashes[i]).is_none()).collect()
+    }
+
+    /// Remembers the successes among the verdicts of `unknown` (None: never checked).
+    fn remember(&self, unknown: &[usize], hashes: &[Hash], verdicts: impl IntoIterator<Item = Option<bool>>) {
+        let mut verified = self.verified.lock().expect("verified-tx cache lock poisoned");
+        for (&i, ok) in unknown.iter().zip(verdicts) {
+            if ok == Some(true) {
                 verified.insert(hashes[i], ());
             }
-            verdicts[i] = ok;
         }
-        verdicts
     }
 
     fn verify_all(&self, txs: &[&SignedTx]) -> Vec<bool> {
@@ -156,6 +200,27 @@ mod tests {
             let verifier = TxVerifier::new(threads);
             assert_eq!(verdicts(&verifier, &txs), expected, "{threads} threads");
             assert_eq!(verdicts(&verifier, &txs), expected, "{threads} threads, second time, from the cache");
+        }
+    }
+
+    #[test]
+    fn verdicts_while_executing_match_verdicts_up_front() {
+        let key = Keypair::generate();
+        let mut txs: Vec<SignedTx> = (0..700).map(|n| tx(&key, n)).collect();
+        for i in [0, 63, 64, 200, 699] {
+            txs[i].signature = Signature([9; 64]);
+        }
+        let expected: Vec<bool> = txs.iter().map(|t| t.verify_signature().is_ok()).collect();
+        let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
+        let refs: Vec<&SignedTx> = txs.iter().collect();
+        for threads in [1, 2, 3] {
+            let verifier = TxVerifier::new(threads);
+            // Some txs already known, as after admission: the rest are checked while "executing".
+            verifier.verify(&refs[100..150], &hashes[100..150]);
+            let got = verifier.verify_while(&refs, &hashes, |ok| (0..refs.len()).map(ok).collect::<Vec<_>>());
+            assert_eq!(got, expected, "{threads} threads");
+            let again = verifier.verify_while(&refs, &hashes, |ok| (0..refs.len()).map(ok).collect::<Vec<_>>());
+            assert_eq!(again, expected, "{threads} threads, from the cache");
         }
     }
 

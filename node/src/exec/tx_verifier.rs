@@ -52,6 +52,10 @@ impl<K: Eq + StdHash + Copy, V: Clone> Generations<K, V> {
     }
 }
 
+/// Signatures the executor checks itself before its first tx: few, so that execution starts soon, while
+/// helper threads go on with full batches.
+const FIRST_BATCH_WHILE_EXECUTING: usize = 16;
+
 pub struct TxVerifier {
     verified: Mutex<Generations<Hash, ()>>,
     keys: Mutex<Generations<PublicKey, Option<SignerKey>>>,
@@ -110,11 +114,17 @@ impl TxVerifier {
         }
         let pending: Vec<&SignedTx> = unknown.iter().map(|&i| txs[i]).collect();
         let key = |key: &PublicKey| self.signer_key(key);
-        let verdicts = OrderedVerdicts::new(&pending, TX_BATCH_VERIFY_MAX, |chunk| verify_tx_signatures(chunk, key));
+        let helpers = self.threads - 1;
+        let verdicts =
+            OrderedVerdicts::new(&pending, FIRST_BATCH_WHILE_EXECUTING, TX_BATCH_VERIFY_MAX, helpers, |chunk| {
+                verify_tx_signatures(chunk, key)
+            });
         let result = std::thread::scope(|scope| {
-            for _ in 1..self.threads {
+            let first = verdicts.claim_first();
+            for _ in 0..helpers {
                 scope.spawn(|| verdicts.help());
             }
+            verdicts.check_claimed(first);
             let result = execute(&|i| position[i].is_none_or(|j| verdicts.get(j)));
             verdicts.abandon();
             result

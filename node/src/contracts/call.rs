@@ -122,6 +122,7 @@ fn run_raw(
             .build(),
         limits,
         returned: Vec::new(),
+        memory: None,
     };
     let mut store = Store::new(engine.engine(), state);
     store.limiter(|s| &mut s.store_limits);
@@ -153,6 +154,7 @@ fn call_entry(store: &mut Store<CallState>, module: &Prepared, req: &CallRequest
         .get_module_export(&mut *store, &module.memory)
         .and_then(|e| e.into_memory())
         .ok_or_else(|| CallError::Trap("module exports no memory".into()))?;
+    store.data_mut().memory = Some(memory);
     let ptr = alloc.call(&mut *store, req.msg.len() as u32).map_err(classify)?;
     memory
         .write(&mut *store, ptr as usize, req.msg)

@@ -35,4 +35,7 @@ pub struct CallState {
     pub store_limits: StoreLimits,
     /// The return buffer of the last host call that produced bytes.
     pub returned: Vec<u8>,
+    /// The instance's exported memory, set once it is instantiated: host calls then skip looking the
+    /// export up by name.
+    pub memory: Option<wasmtime::Memory>,
 }

@@ -32,6 +32,9 @@ fn charge(caller: &mut Host<'_>, gas: u64) -> HostResult<()> {
 }
 
 fn memory(caller: &mut Host<'_>) -> HostResult<wasmtime::Memory> {
+    if let Some(m) = caller.data().memory {
+        return Ok(m);
+    }
     match caller.get_export(abi::EXPORT_MEMORY) {
         Some(Extern::Memory(m)) => Ok(m),
         _ => Err(trap(HostError::OutOfBounds { what: "memory export" })),

@@ -104,7 +104,9 @@ impl TxVerifier {
         execute: impl FnOnce(&dyn Fn(usize) -> bool) -> R,
     ) -> R {
         let unknown = self.unknown(txs, hashes);
-        if unknown.len() < 2 * TX_BATCH_VERIFY_MAX || self.threads == 1 {
+        // A helper thread costs tens of microseconds to start: worth it once there is more than the first
+        // batch to check.
+        if unknown.len() <= FIRST_BATCH_WHILE_EXECUTING || self.threads == 1 {
             let verdicts = self.verify_unknown(txs, hashes, &unknown);
             return execute(&|i| verdicts[i]);
         }

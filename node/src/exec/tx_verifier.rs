@@ -1,6 +1,7 @@
 //! Tx signature checks, done once per node, in batches and on every core: a tx verified when it was
 //! admitted is not verified again when its block executes, each signer key is checked once, and the txs of
-//! a block or a gossiped batch are batch-verified in parallel.
+//! a block or a gossiped batch are batch-verified in parallel. A block's txs not seen before are checked
+//! while the block executes ([`TxVerifier::verify_while`]).
 //!
 //! Only successes are remembered, keyed by the tx hash. The hash covers every signed byte and the
 //! signature, so a remembered hash stands for exactly the bytes that verified: the verdict is the same

@@ -116,11 +116,10 @@ impl TxVerifier {
             position[i] = Some(j);
         }
         let pending: Vec<&SignedTx> = unknown.iter().map(|&i| txs[i]).collect();
-        let key = |key: &PublicKey| self.signer_key(key);
         let helpers = self.threads - 1;
         let verdicts =
             OrderedVerdicts::new(&pending, FIRST_BATCH_WHILE_EXECUTING, TX_BATCH_VERIFY_MAX, helpers, |chunk| {
-                verify_tx_signatures(chunk, key)
+                self.check(chunk)
             });
         let result = std::thread::scope(|scope| {
             let first = verdicts.claim_first();
@@ -153,16 +152,19 @@ impl TxVerifier {
         }
     }
 
+    /// Batch-verifies `txs` on this thread, signer keys from the cache.
+    fn check(&self, txs: &[&SignedTx]) -> Vec<bool> {
+        verify_tx_signatures(txs, |key| self.signer_key(key))
+    }
+
     fn verify_all(&self, txs: &[&SignedTx]) -> Vec<bool> {
-        let key = |key: &PublicKey| self.signer_key(key);
         // Fewer than two batches gain nothing from a second thread.
         if txs.len() < 2 * TX_BATCH_VERIFY_MAX || self.threads == 1 {
-            return verify_tx_signatures(txs, key);
+            return self.check(txs);
         }
         let chunk = txs.len().div_ceil(self.threads);
         std::thread::scope(|scope| {
-            let workers: Vec<_> =
-                txs.chunks(chunk).map(|part| scope.spawn(move || verify_tx_signatures(part, key))).collect();
+            let workers: Vec<_> = txs.chunks(chunk).map(|part| scope.spawn(move || self.check(part))).collect();
             // A verification never panics (a bad key or signature is a `false`), so neither does a worker.
             workers.into_iter().flat_map(|w| w.join().expect("signature worker panicked")).collect()
         })

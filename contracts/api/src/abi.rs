@@ -1,13 +1,20 @@
 //! The boundary between a contract module and the node: what the module exports, what it may import, and
-//! the JSON it returns. The node validates modules against these names, so both sides share this file.
+//! how the context and the result are encoded. The node validates modules against these names, so both
+//! sides share this file.
 //!
-//! Exports: `memory`; `consort_alloc(len) -> ptr`, which the host calls to place the message; and the
-//! entry points `instantiate`, `execute`, `query` (required) and `migrate` (optional), each
-//! `(msg_ptr: i32, msg_len: i32) -> i64` returning `ptr << 32 | len` of a [`CallResult`] JSON document.
+//! Exports: `memory`; `consort_alloc(len) -> ptr`, which the host calls to place the message (JSON); and
+//! the entry points `instantiate`, `execute`, `query` (required) and `migrate` (optional), each
+//! `(msg_ptr: i32, msg_len: i32) -> i64` returning `ptr << 32 | len` of a [`CallResult`].
+//!
+//! Two encodings of the context and the result exist ([`Abi`]). A module that exports the function
+//! [`EXPORT_ABI_BORSH`] (`() -> ()`, never called) gets both in borsh: the context as a borsh
+//! [`crate::Context`], the result as a borsh `CallResult<EncodedResponse>` (query: `CallResult<String>`
+//! holding the answer as JSON text). Modules without it, built before the borsh ABI, get and return JSON
+//! (`{"ok": …}` / `{"err": "…"}`), so contracts already on chain keep running unchanged.
 //!
 //! Imports (module `consort`). Calls that return bytes of variable length put them in the host's return
 //! buffer and return its length (−1 for "none"); the module then copies them out with `take_return`.
-//! - `context() -> i64`: the [`crate::Env`] and [`crate::Info`] of this call as JSON.
+//! - `context() -> i64`: the [`crate::Env`] and [`crate::Info`] of this call, encoded per [`Abi`].
 //! - `db_read(key_ptr, key_len) -> i64`: the value stored under the key, or −1.
 //! - `db_write(key_ptr, key_len, value_ptr, value_len)`, `db_remove(key_ptr, key_len)`.
 //! - `db_next(prefix_ptr, prefix_len, after_ptr, after_len, has_after) -> i64`: the first entry whose key
@@ -19,6 +26,8 @@
 //! - `take_return(dst_ptr)`: copies the return buffer to `dst_ptr`.
 //! - `abort(msg_ptr, msg_len)`: stops the call with a message (a Rust panic ends here).
 
+use crate::response::Event;
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 pub const IMPORT_MODULE: &str = "consort";
@@ -28,6 +37,17 @@ pub const ENTRY_INSTANTIATE: &str = "instantiate";
 pub const ENTRY_EXECUTE: &str = "execute";
 pub const ENTRY_QUERY: &str = "query";
 pub const ENTRY_MIGRATE: &str = "migrate";
+/// The marker export of the borsh ABI.
+pub const EXPORT_ABI_BORSH: &str = "consort_abi_borsh";
+
+/// How a module's context and results are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Abi {
+    /// The first ABI: JSON both ways.
+    Json,
+    /// Modules that export [`EXPORT_ABI_BORSH`]; what this crate builds.
+    Borsh,
+}
 
 /// Every host function: (name, number of i32 parameters, whether it returns an i64).
 pub const IMPORTS: [(&str, usize, bool); 9] = [
@@ -46,13 +66,40 @@ pub const SEND_OK: i64 = 0;
 pub const SEND_INSUFFICIENT_FUNDS: i64 = 1;
 pub const SEND_BAD_ADDRESS: i64 = 2;
 
-/// What an entry point returns: `{"ok": …}` or `{"err": "message"}`. For instantiate, execute and
-/// migrate `ok` holds a [`crate::Response`]; for query, the query's JSON answer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What an entry point returns. In JSON, `{"ok": …}` or `{"err": "message"}`, where `ok` holds a
+/// [`crate::Response`] for instantiate, execute and migrate, and the query's JSON answer for query. In
+/// borsh, `ok` holds an [`EncodedResponse`], or for query the answer as JSON text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallResult<T> {
     Ok(T),
     Err(String),
+}
+
+impl<T> From<Result<T, String>> for CallResult<T> {
+    fn from(result: Result<T, String>) -> Self {
+        match result {
+            Ok(v) => CallResult::Ok(v),
+            Err(e) => CallResult::Err(e),
+        }
+    }
+}
+
+impl<T> CallResult<T> {
+    pub fn into_result(self) -> Result<T, String> {
+        match self {
+            CallResult::Ok(v) => Ok(v),
+            CallResult::Err(e) => Err(e),
+        }
+    }
+}
+
+/// A [`crate::Response`] in the borsh ABI: `data` is JSON text, so the receipt shows the same answer
+/// either way.
+#[derive(Clone, Debug, Default, PartialEq, BorshSerialize, BorshDeserialize)]
+pub struct EncodedResponse {
+    pub data: Option<String>,
+    pub events: Vec<Event>,
 }
 
 /// Packs a pointer and a length into an entry point's i64 result.

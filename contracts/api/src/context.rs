@@ -1,8 +1,9 @@
 use crate::host::Host;
+use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 /// The block and contract a call runs in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct Env {
     pub chain_id: String,
     pub height: u64,
@@ -13,7 +14,7 @@ pub struct Env {
 }
 
 /// Who called and what they sent along.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct Info {
     pub sender: String,
     /// Native funds moved from the sender to the contract before the call (returned if it fails).
@@ -22,7 +23,7 @@ pub struct Info {
 }
 
 /// What the host hands a call: `info` is absent for queries.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct Context {
     pub env: Env,
     pub info: Option<Info>,

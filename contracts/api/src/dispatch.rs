@@ -1,13 +1,13 @@
-//! JSON in, JSON out: the one path every entry point takes, in wasm and in the mock alike.
+//! JSON message in, borsh result out: the one path every entry point takes, in wasm and in the mock alike.
 
-use crate::abi::CallResult;
+use crate::abi::{CallResult, EncodedResponse};
 use crate::context::Context;
 use crate::{Ctx, Host, QueryCtx, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt::Display;
 
-/// A mutating entry point as the mock host calls it: (host, context, message JSON) → result JSON.
+/// A mutating entry point as the mock host calls it: (host, context, message JSON) → borsh result.
 pub type MutEntry = fn(&mut dyn Host, Context, &[u8]) -> Vec<u8>;
 /// A query entry point as the mock host calls it.
 pub type QueryEntry = fn(&dyn Host, Context, &[u8]) -> Vec<u8>;
@@ -21,10 +21,9 @@ pub struct ContractFns {
     pub migrate: Option<MutEntry>,
 }
 
-fn encode<T: Serialize>(result: &CallResult<T>) -> Vec<u8> {
-    serde_json::to_vec(result).unwrap_or_else(|e| {
-        serde_json::to_vec(&CallResult::<()>::Err(format!("cannot serialize the result: {e}"))).unwrap_or_default()
-    })
+/// Writing borsh into a `Vec` cannot fail; an empty result would reach the host as a bad result.
+fn encode<T: borsh::BorshSerialize>(result: Result<T, String>) -> Vec<u8> {
+    borsh::to_vec(&CallResult::from(result)).unwrap_or_default()
 }
 
 fn parse<M: DeserializeOwned>(msg: &[u8]) -> Result<M, String> {
@@ -39,19 +38,16 @@ where
     F: FnOnce(&mut Ctx, M) -> Result<Response, E>,
 {
     let Some(info) = context.info else {
-        return encode(&CallResult::<()>::Err("the host gave no caller info to a mutating call".into()));
+        return encode::<EncodedResponse>(Err("the host gave no caller info to a mutating call".into()));
     };
     let result = parse(msg).and_then(|m| {
         let mut ctx = Ctx { env: context.env, info, host };
         f(&mut ctx, m).map_err(|e| e.to_string())
     });
-    match result {
-        Ok(response) => encode(&CallResult::Ok(response)),
-        Err(e) => encode(&CallResult::<()>::Err(e)),
-    }
+    encode(result.map(|r| EncodedResponse { data: r.data.map(|d| d.to_string()), events: r.events }))
 }
 
-/// Runs a query: parses the message, calls `f`, encodes its answer.
+/// Runs a query: parses the message, calls `f`, encodes its answer as JSON text.
 pub fn run_query<M, T, E, F>(host: &dyn Host, context: Context, msg: &[u8], f: F) -> Vec<u8>
 where
     M: DeserializeOwned,
@@ -63,8 +59,8 @@ where
         let ctx = QueryCtx { env: context.env, host };
         f(&ctx, m).map_err(|e| e.to_string())
     });
-    match result {
-        Ok(answer) => encode(&CallResult::Ok(answer)),
-        Err(e) => encode(&CallResult::<()>::Err(e)),
-    }
+    encode(
+        result
+            .and_then(|answer| serde_json::to_string(&answer).map_err(|e| format!("cannot serialize the answer: {e}"))),
+    )
 }

@@ -1,6 +1,6 @@
 //! A native stand-in for the chain, in the spirit of cw-multi-test: accounts with balances, contracts
 //! with private storage, blocks, funds sent with calls, and all-or-nothing calls. Contract logic is tested
-//! with plain `cargo test`, through the same JSON boundary the node uses.
+//! with plain `cargo test`, through the same boundary the node uses (JSON messages, borsh results).
 //!
 //! ```ignore
 //! let mut chain = MockChain::new();
@@ -10,7 +10,7 @@
 //! let n: u64 = chain.query(&counter, &json!({"count": {}})).unwrap();
 //! ```
 
-use crate::abi::CallResult;
+use crate::abi::{CallResult, EncodedResponse};
 use crate::context::Context;
 use crate::dispatch::{ContractFns, MutEntry};
 use crate::{Env, Host, Info, Response, StdError};
@@ -19,6 +19,12 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 type Storage = BTreeMap<Vec<u8>, Vec<u8>>;
+
+fn decoded_response(encoded: EncodedResponse) -> Result<Response, String> {
+    let data = encoded.data.map(|d| serde_json::from_str(&d)).transpose();
+    let data = data.map_err(|e| format!("the response's data is not JSON: {e}"))?;
+    Ok(Response { data, events: encoded.events })
+}
 
 struct Instance {
     fns: ContractFns,
@@ -207,11 +213,10 @@ impl MockChain {
         let host = MockHost { contract, storage: &mut storage, balances: &mut balances };
         let context = Context { env: self.env(contract), info: None };
         let out = (instance.fns.query)(&host, context, &msg);
-        match serde_json::from_slice::<CallResult<T>>(&out) {
-            Ok(CallResult::Ok(answer)) => Ok(answer),
-            Ok(CallResult::Err(e)) => Err(e),
-            Err(e) => Err(format!("query answer does not have the expected shape: {e}")),
-        }
+        let answer = borsh::from_slice::<CallResult<String>>(&out)
+            .map_err(|e| format!("query result is not a borsh CallResult: {e}"))?
+            .into_result()?;
+        serde_json::from_str(&answer).map_err(|e| format!("query answer does not have the expected shape: {e}"))
     }
 
     /// Raw storage of a contract, for assertions.
@@ -237,11 +242,10 @@ impl MockChain {
         let mut host = MockHost { contract, storage: &mut instance.storage, balances: &mut self.balances };
         let context = Context { env, info: Some(Info { sender: sender.into(), funds }) };
         let out = entry(&mut host, context, &msg);
-        let result = match serde_json::from_slice::<CallResult<Response>>(&out) {
-            Ok(CallResult::Ok(response)) => Ok(response),
-            Ok(CallResult::Err(e)) => Err(e),
-            Err(e) => Err(format!("contract result does not have the expected shape: {e}")),
-        };
+        let result = borsh::from_slice::<CallResult<EncodedResponse>>(&out)
+            .map_err(|e| format!("contract result is not a borsh CallResult: {e}"))
+            .and_then(CallResult::into_result)
+            .and_then(decoded_response);
         if result.is_err() {
             (self.balances, instance.storage) = saved;
         }

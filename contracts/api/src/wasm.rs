@@ -21,6 +21,10 @@ extern "C" {
     fn abort(msg_ptr: u32, msg_len: u32);
 }
 
+/// Tells the host that this module speaks the borsh ABI (see [`crate::abi::Abi`]). Never called.
+#[no_mangle]
+pub extern "C" fn consort_abi_borsh() {}
+
 /// The host calls this to place a message in the module's memory. The buffer lives until the call ends
 /// (every call gets a fresh instance, so nothing leaks across calls).
 #[no_mangle]
@@ -98,9 +102,9 @@ impl Host for WasmHost {
 
 fn load_context() -> Context {
     let bytes = returned(unsafe { context() }).unwrap_or_default();
-    match serde_json::from_slice(&bytes) {
+    match borsh::from_slice(&bytes) {
         Ok(c) => c,
-        Err(e) => fail(&format!("the host's context is not valid JSON: {e}")),
+        Err(e) => fail(&format!("the host's context is not a borsh Context: {e}")),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One contract call: a fresh instance from the module's `InstancePre`, the message placed in its memory,
-//! the entry point run under a fuel budget, the JSON result read back and checked against the limits.
+//! the entry point run under a fuel budget, the result read back (borsh or, for modules built before the
+//! borsh ABI, JSON) and checked against the limits.
 
 use super::call_state::{CallState, HostError};
 use super::engine::{Prepared, TABLES_PER_MODULE_MAX};
@@ -7,7 +8,7 @@ use super::gas::RESULT_BYTE_GAS;
 use super::instance_slots::QUERY_SLOT_WAIT;
 use super::{records, ContractEngine};
 use crate::exec::Overlay;
-use consort_contract::abi::{self, CallResult};
+use consort_contract::abi::{self, Abi, CallResult, EncodedResponse};
 use consort_contract::{Context, Env, Info};
 use consort_sdk::{Address, Attribute, Event};
 use wasmtime::{Store, StoreLimitsBuilder, Trap};
@@ -105,7 +106,11 @@ fn run_raw(
     };
     let limits = engine.limits();
     let context = Context { env: req.env.clone(), info: req.info.clone() };
-    let context = serde_json::to_vec(&context).unwrap_or_default();
+    let context = match module.abi {
+        Abi::Borsh => borsh::to_vec(&context),
+        Abi::Json => serde_json::to_vec(&context).map_err(std::io::Error::other),
+    };
+    let context = context.unwrap_or_default();
     let state = CallState {
         overlay: std::mem::replace(overlay, Overlay::new(overlay.base().clone())),
         contract: req.contract,
@@ -193,11 +198,42 @@ fn json_len(value: &impl serde::Serialize) -> usize {
     serde_json::to_writer(&mut count, value).map_or(usize::MAX, |()| count.0)
 }
 
-fn parse_envelope<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {
-    match serde_json::from_slice::<CallResult<T>>(bytes) {
-        Ok(CallResult::Ok(v)) => Ok(v),
-        Ok(CallResult::Err(message)) => Err(CallError::Contract(message)),
-        Err(e) => Err(CallError::BadResult(e.to_string())),
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {
+    serde_json::from_slice::<CallResult<T>>(bytes)
+        .map_err(|e| CallError::BadResult(e.to_string()))?
+        .into_result()
+        .map_err(CallError::Contract)
+}
+
+fn parse_borsh<T: borsh::BorshDeserialize>(bytes: &[u8]) -> Result<T, CallError> {
+    borsh::from_slice::<CallResult<T>>(bytes)
+        .map_err(|e| CallError::BadResult(format!("not a borsh CallResult: {e}")))?
+        .into_result()
+        .map_err(CallError::Contract)
+}
+
+/// A mutating call's response, decoded per the module's ABI, with its data as JSON text.
+fn parse_response(abi: Abi, bytes: &[u8]) -> Result<EncodedResponse, CallError> {
+    match abi {
+        Abi::Json => parse_json::<consort_contract::Response>(bytes)
+            .map(|r| EncodedResponse { data: r.data.map(|d| d.to_string()), events: r.events }),
+        Abi::Borsh => {
+            let response = parse_borsh::<EncodedResponse>(bytes)?;
+            if let Some(data) = &response.data {
+                // The receipt promises JSON; the JSON ABI guaranteed it by parsing.
+                serde_json::from_str::<serde::de::IgnoredAny>(data)
+                    .map_err(|e| CallError::BadResult(format!("the response's data is not JSON: {e}")))?;
+            }
+            Ok(response)
+        }
+    }
+}
+
+fn parse_answer(abi: Abi, bytes: &[u8]) -> Result<serde_json::Value, CallError> {
+    match abi {
+        Abi::Json => parse_json(bytes),
+        Abi::Borsh => serde_json::from_str(&parse_borsh::<String>(bytes)?)
+            .map_err(|e| CallError::BadResult(format!("the answer is not JSON: {e}"))),
     }
 }
 
@@ -211,7 +247,7 @@ pub fn run_mut(
 ) -> CallOutcome<CallSuccess> {
     let (raw, gas_used) = run_raw(engine, module, overlay, req);
     let result = raw.and_then(|bytes| {
-        let response: consort_contract::Response = parse_envelope(&bytes)?;
+        let response = parse_response(module.abi, &bytes)?;
         let limits = engine.limits();
         if response.events.len() > limits.events_max as usize {
             return Err(CallError::BadResult(format!(
@@ -233,7 +269,7 @@ pub fn run_mut(
             attributes.extend(e.attributes.into_iter().map(|a| Attribute { key: a.key, value: a.value }));
             events.push(Event { kind: e.kind, attributes });
         }
-        Ok(CallSuccess { data: response.data.map(|d| d.to_string()), events })
+        Ok(CallSuccess { data: response.data, events })
     });
     CallOutcome { result, gas_used }
 }
@@ -246,5 +282,5 @@ pub fn run_query(
     req: &CallRequest<'_>,
 ) -> CallOutcome<serde_json::Value> {
     let (raw, gas_used) = run_raw(engine, module, overlay, req);
-    CallOutcome { result: raw.and_then(|bytes| parse_envelope(&bytes)), gas_used }
+    CallOutcome { result: raw.and_then(|bytes| parse_answer(module.abi, &bytes)), gas_used }
 }

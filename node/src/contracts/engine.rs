@@ -5,7 +5,7 @@ use super::instance_slots::{InstanceSlots, INSTANCE_SLOTS_MAX, SLOTS_RESERVED_FO
 use super::{host_api, records, ContractLimits};
 use crate::exec::Overlay;
 use crate::storage::StoreError;
-use consort_contract::abi;
+use consort_contract::abi::{self, Abi};
 use consort_sdk::Hash;
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
@@ -46,6 +46,7 @@ pub struct Prepared {
     pub(super) pre: InstancePre<CallState>,
     pub(super) alloc: ModuleExport,
     pub(super) memory: ModuleExport,
+    pub(super) abi: Abi,
     entries: [(&'static str, Option<ModuleExport>); 4],
 }
 
@@ -56,7 +57,8 @@ impl Prepared {
         let required = |name: &str| export(name).ok_or_else(|| CodeError::MissingExport(name.into()));
         let entries = [abi::ENTRY_INSTANTIATE, abi::ENTRY_EXECUTE, abi::ENTRY_QUERY, abi::ENTRY_MIGRATE]
             .map(|name| (name, export(name)));
-        Ok(Prepared { alloc: required(abi::EXPORT_ALLOC)?, memory: required(abi::EXPORT_MEMORY)?, entries, pre })
+        let abi = if export(abi::EXPORT_ABI_BORSH).is_some() { Abi::Borsh } else { Abi::Json };
+        Ok(Prepared { alloc: required(abi::EXPORT_ALLOC)?, memory: required(abi::EXPORT_MEMORY)?, abi, entries, pre })
     }
 
     /// The entry point `name`, if the module exports it.
@@ -265,6 +267,16 @@ impl ContractEngine {
         }
         if module.get_export(abi::ENTRY_MIGRATE).is_some() {
             func(abi::ENTRY_MIGRATE, 2, true)?;
+        }
+        match module.get_export(abi::EXPORT_ABI_BORSH) {
+            None => {}
+            Some(ExternType::Func(f)) if all_i32(f.params(), 0) && returns(f.results(), false) => {}
+            Some(_) => {
+                return Err(CodeError::Invalid(format!(
+                    "the export `{}` marks the borsh ABI and must be a function with no parameters or results",
+                    abi::EXPORT_ABI_BORSH
+                )))
+            }
         }
         match module.get_export(abi::EXPORT_ALLOC) {
             Some(ExternType::Func(f))

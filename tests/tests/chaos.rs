@@ -133,11 +133,13 @@ async fn random_validator_kills_under_load_lose_nothing_and_never_fork() -> anyh
     let withdraw = move |w: &mut Wallet, _: u64| w.execute(split, &json!({"withdraw": {}}), 0).unwrap();
     load.push(tokio::spawn(sender(clients.clone(), devs[8].clone(), 8, finals.clone(), stop.clone(), withdraw)));
 
-    // The kills: one validator at a time, down for a moment, back up before the next.
+    // The kills: one validator at a time, down for a moment, back up before the next. At least one per 5 s
+    // of the run: on a loaded machine restarts are slow, and the run goes on until it has had them all.
     let mut schedule = Schedule(seed);
     let until = Instant::now() + Duration::from_secs(secs);
+    let kills_min = secs / 5;
     let mut kills = 0;
-    while Instant::now() < until {
+    while Instant::now() < until || kills < kills_min {
         tokio::time::sleep(Duration::from_millis(1_500 + schedule.below(3_000))).await;
         let victim = schedule.below(4) as usize;
         let stopped = nodes[victim].take().unwrap().kill().await?;
@@ -152,7 +154,6 @@ async fn random_validator_kills_under_load_lose_nothing_and_never_fork() -> anyh
     }
     let finals = finals.lock().unwrap().clone();
     println!("chaos: {kills} kills, {sent} txs sent, {} reported final", finals.len());
-    assert!(kills >= secs / 5, "the schedule killed too rarely: {kills}");
     assert!(finals.len() as u64 >= secs, "too little got through: {} final txs", finals.len());
 
     // Everyone reaches a common height, then the chains are compared block by block.

@@ -2,12 +2,17 @@ use super::{account_key, Account};
 use crate::storage::{StateEntry as Entry, Store, StoreError};
 use consort_sdk::encoding::{decode, encode};
 use consort_sdk::Address;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound::{Excluded, Included, Unbounded};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Largest state value decoded as a native record (accounts, contract records).
 const STATE_VALUE_BYTES_MAX: usize = 1024 * 1024;
+/// Committed values one overlay keeps after reading them, at most (entries, and bytes of keys and values).
+/// Past either, reads go to the store every time; the first keys read, a contract's record and config
+/// that every call of a block reads, are the ones kept.
+const READ_CACHE_ENTRIES_MAX: usize = 4096;
+const READ_CACHE_BYTES_MAX: usize = 8 * 1024 * 1024;
 
 /// Sorted state writes; `None` deletes the key.
 pub type StateWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
@@ -58,15 +63,41 @@ pub struct Checkpoint(usize);
 /// how a failed contract call reverts exactly its own writes.
 pub struct Overlay {
     base: SharedState,
+    /// What `base` held for keys read so far, present or absent: committed state does not change while an
+    /// overlay lives (a block executes on the state its predecessor committed), so the same record read by
+    /// every tx of a block costs one RocksDB read. A mutex, not a cell, so an overlay stays `Sync`.
+    read_cache: Mutex<ReadCache>,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Every write since the oldest open checkpoint, oldest first.
     journal: Vec<Undo>,
     open_checkpoints: usize,
 }
 
+#[derive(Default)]
+struct ReadCache {
+    entries: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    bytes: usize,
+}
+
+impl ReadCache {
+    fn insert(&mut self, key: &[u8], value: &Option<Vec<u8>>) {
+        let bytes = key.len() + value.as_ref().map_or(0, Vec::len);
+        if self.entries.len() < READ_CACHE_ENTRIES_MAX && self.bytes + bytes <= READ_CACHE_BYTES_MAX {
+            self.bytes += bytes;
+            self.entries.insert(key.to_vec(), value.clone());
+        }
+    }
+}
+
 impl Overlay {
     pub fn new(base: SharedState) -> Self {
-        Overlay { base, writes: BTreeMap::new(), journal: Vec::new(), open_checkpoints: 0 }
+        Overlay {
+            base,
+            read_cache: Mutex::default(),
+            writes: BTreeMap::new(),
+            journal: Vec::new(),
+            open_checkpoints: 0,
+        }
     }
 
     pub fn base(&self) -> &SharedState {
@@ -74,10 +105,16 @@ impl Overlay {
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.writes.get(key) {
-            Some(v) => Ok(v.clone()),
-            None => self.base.get(key),
+        if let Some(v) = self.writes.get(key) {
+            return Ok(v.clone());
         }
+        let mut cache = self.read_cache.lock().expect("read cache lock poisoned");
+        if let Some(v) = cache.entries.get(key) {
+            return Ok(v.clone());
+        }
+        let value = self.base.get(key)?;
+        cache.insert(key, &value);
+        Ok(value)
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
@@ -219,5 +256,59 @@ mod tests {
             o.into_writes(),
             vec![(b"k".to_vec(), Some(b"block".to_vec())), (b"kept".to_vec(), Some(b"1".to_vec()))]
         );
+    }
+
+    /// Committed state that counts the reads it serves.
+    struct Counting(BTreeMap<Vec<u8>, Vec<u8>>, std::sync::atomic::AtomicUsize);
+
+    impl StateReader for Counting {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            StateReader::get(&self.0, key)
+        }
+        fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StoreError> {
+            self.0.next(prefix, after)
+        }
+    }
+
+    fn counting(entries: &[(&str, &str)]) -> Arc<Counting> {
+        let map = entries.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect();
+        Arc::new(Counting(map, Default::default()))
+    }
+
+    fn reads(state: &Counting) -> usize {
+        state.1.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[test]
+    fn a_committed_key_is_read_from_the_store_once_and_writes_still_win() {
+        let state = counting(&[("config", "c")]);
+        let mut o = Overlay::new(state.clone());
+        for _ in 0..3 {
+            assert_eq!(o.get(b"config").unwrap(), Some(b"c".to_vec()));
+            assert_eq!(o.get(b"absent").unwrap(), None);
+        }
+        assert_eq!(reads(&state), 2, "one read per key, present or absent");
+        let cp = o.checkpoint();
+        o.set(b"config".to_vec(), b"new".to_vec());
+        assert_eq!(o.get(b"config").unwrap(), Some(b"new".to_vec()));
+        o.rollback(cp);
+        assert_eq!(o.get(b"config").unwrap(), Some(b"c".to_vec()), "a rolled back write leaves the committed value");
+        assert_eq!(reads(&state), 2);
+    }
+
+    #[test]
+    fn the_read_cache_stops_growing_at_its_entry_limit() {
+        let state = counting(&[]);
+        let o = Overlay::new(state.clone());
+        for i in 0..READ_CACHE_ENTRIES_MAX {
+            o.get(format!("k{i}").as_bytes()).unwrap();
+        }
+        let over = b"one too many";
+        o.get(over).unwrap();
+        o.get(over).unwrap();
+        assert_eq!(reads(&state), READ_CACHE_ENTRIES_MAX + 2, "the key past the limit is read each time");
+        o.get(b"k0").unwrap();
+        assert_eq!(reads(&state), READ_CACHE_ENTRIES_MAX + 2, "keys cached before the limit stay cached");
     }
 }

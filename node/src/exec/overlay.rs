@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 /// Largest state value decoded as a native record (accounts, contract records).
 const STATE_VALUE_BYTES_MAX: usize = 1024 * 1024;
-/// Committed values one overlay keeps after reading them, at most (entries, and bytes of keys and values).
+/// Answers of committed state one overlay keeps, at most (reads and iteration steps, and their bytes).
 /// Past either, reads go to the store every time; the first keys read, a contract's record and config
 /// that every call of a block reads, are the ones kept.
 const READ_CACHE_ENTRIES_MAX: usize = 4096;
@@ -63,9 +63,10 @@ pub struct Checkpoint(usize);
 /// how a failed contract call reverts exactly its own writes.
 pub struct Overlay {
     base: SharedState,
-    /// What `base` held for keys read so far, present or absent: committed state does not change while an
-    /// overlay lives (a block executes on the state its predecessor committed), so the same record read by
-    /// every tx of a block costs one RocksDB read. A mutex, not a cell, so an overlay stays `Sync`.
+    /// What `base` answered so far, to reads (present or absent) and to iteration steps: committed state
+    /// does not change while an overlay lives (a block executes on the state its predecessor committed),
+    /// so the same record read or walked by every tx of a block costs RocksDB once. A mutex, not a cell,
+    /// so an overlay stays `Sync`.
     read_cache: Mutex<ReadCache>,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Every write since the oldest open checkpoint, oldest first.
@@ -73,19 +74,50 @@ pub struct Overlay {
     open_checkpoints: usize,
 }
 
+/// An iteration step asked of committed state: (prefix, after).
+type NextQuery = (Vec<u8>, Option<Vec<u8>>);
+
+/// Answers of committed state to `get` and `next`, within one bound for both.
 #[derive(Default)]
 struct ReadCache {
-    entries: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    gets: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    nexts: HashMap<NextQuery, Option<Entry>>,
     bytes: usize,
 }
 
 impl ReadCache {
-    fn insert(&mut self, key: &[u8], value: &Option<Vec<u8>>) {
-        let bytes = key.len() + value.as_ref().map_or(0, Vec::len);
-        if self.entries.len() < READ_CACHE_ENTRIES_MAX && self.bytes + bytes <= READ_CACHE_BYTES_MAX {
+    /// Whether `bytes` more fit, counting them in if so.
+    fn room_for(&mut self, bytes: usize) -> bool {
+        let fits =
+            self.gets.len() + self.nexts.len() < READ_CACHE_ENTRIES_MAX && self.bytes + bytes <= READ_CACHE_BYTES_MAX;
+        if fits {
             self.bytes += bytes;
-            self.entries.insert(key.to_vec(), value.clone());
         }
+        fits
+    }
+
+    fn get(&mut self, base: &SharedState, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(v) = self.gets.get(key) {
+            return Ok(v.clone());
+        }
+        let value = base.get(key)?;
+        if self.room_for(key.len() + value.as_ref().map_or(0, Vec::len)) {
+            self.gets.insert(key.to_vec(), value.clone());
+        }
+        Ok(value)
+    }
+
+    fn next(&mut self, base: &SharedState, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StoreError> {
+        let query: NextQuery = (prefix.to_vec(), after.map(<[u8]>::to_vec));
+        if let Some(found) = self.nexts.get(&query) {
+            return Ok(found.clone());
+        }
+        let found = base.next(prefix, after)?;
+        let query_bytes = prefix.len() + after.map_or(0, <[u8]>::len);
+        if self.room_for(query_bytes + found.as_ref().map_or(0, |(k, v)| k.len() + v.len())) {
+            self.nexts.insert(query, found.clone());
+        }
+        Ok(found)
     }
 }
 
@@ -108,13 +140,11 @@ impl Overlay {
         if let Some(v) = self.writes.get(key) {
             return Ok(v.clone());
         }
-        let mut cache = self.read_cache.lock().expect("read cache lock poisoned");
-        if let Some(v) = cache.entries.get(key) {
-            return Ok(v.clone());
-        }
-        let value = self.base.get(key)?;
-        cache.insert(key, &value);
-        Ok(value)
+        self.read_cache().get(&self.base, key)
+    }
+
+    fn read_cache(&self) -> std::sync::MutexGuard<'_, ReadCache> {
+        self.read_cache.lock().expect("read cache lock poisoned")
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
@@ -137,7 +167,7 @@ impl Overlay {
         let mut cursor = after.map(<[u8]>::to_vec);
         // Each pass skips one deleted key, and there are only as many of those as writes.
         loop {
-            let from_base = self.base.next(prefix, cursor.as_deref())?;
+            let from_base = self.read_cache().next(&self.base, prefix, cursor.as_deref())?;
             let start = cursor.as_deref().map_or(Included(prefix), Excluded);
             let from_writes =
                 self.writes.range::<[u8], _>((start, Unbounded)).next().filter(|(k, _)| k.starts_with(prefix));
@@ -267,6 +297,7 @@ mod tests {
             StateReader::get(&self.0, key)
         }
         fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StoreError> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.0.next(prefix, after)
         }
     }
@@ -295,6 +326,19 @@ mod tests {
         o.rollback(cp);
         assert_eq!(o.get(b"config").unwrap(), Some(b"c".to_vec()), "a rolled back write leaves the committed value");
         assert_eq!(reads(&state), 2);
+    }
+
+    #[test]
+    fn a_walk_over_committed_keys_reads_the_store_once_per_step_and_sees_later_writes() {
+        let state = counting(&[("a/1", "x"), ("a/2", "x"), ("b/1", "x")]);
+        let mut o = Overlay::new(state.clone());
+        assert_eq!(keys(&o, "a/"), ["a/1", "a/2"]);
+        let steps = reads(&state);
+        assert_eq!(keys(&o, "a/"), ["a/1", "a/2"]);
+        assert_eq!(reads(&state), steps, "the second walk is served from the cache");
+        o.set(b"a/15".to_vec(), b"y".to_vec());
+        o.remove(b"a/2".to_vec());
+        assert_eq!(keys(&o, "a/"), ["a/1", "a/15"]);
     }
 
     #[test]

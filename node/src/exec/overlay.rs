@@ -10,9 +10,10 @@ use std::sync::{Arc, Mutex};
 const STATE_VALUE_BYTES_MAX: usize = 1024 * 1024;
 /// Answers of committed state one overlay keeps, at most (reads and iteration steps, and their bytes).
 /// Past either, reads go to the store every time; the first keys read, a contract's record and config
-/// that every call of a block reads, are the ones kept.
+/// that every call of a block reads, are the ones kept. Small, because each of the concurrent queries has
+/// an overlay too.
 const READ_CACHE_ENTRIES_MAX: usize = 4096;
-const READ_CACHE_BYTES_MAX: usize = 8 * 1024 * 1024;
+const READ_CACHE_BYTES_MAX: usize = 1024 * 1024;
 
 /// Sorted state writes; `None` deletes the key.
 pub type StateWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;

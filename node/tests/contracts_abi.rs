@@ -28,15 +28,10 @@ fn module(marker: &str, result: &[u8], answer: &[u8]) -> Vec<u8> {
   (import "consort" "take_return" (func $take_return (param i32)))
   (import "consort" "db_write" (func $db_write (param i32 i32 i32 i32)))
   (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 16384))
+  {WAT_ALLOC}
   (data (i32.const 0) "{result}")
   (data (i32.const 2048) "{answer}")
   (data (i32.const 3000) "ctx")
-  (func (export "consort_alloc") (param $len i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $heap))
-    (global.set $heap (i32.add (global.get $heap) (local.get $len)))
-    (local.get $p))
   {marker}
   (func $run (result i64)
     (local $len i32)

@@ -151,6 +151,15 @@ fn wat_string(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
+/// `consort_alloc` for hand-written modules: a bump allocator from 16 KiB up, never freeing (each call
+/// gets a fresh instance).
+pub const WAT_ALLOC: &str = r#"(global $heap (mut i32) (i32.const 16384))
+  (func (export "consort_alloc") (param $len i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $len)))
+    (local.get $p))"#;
+
 /// A hand-written contract module. `imports` and `funcs` are extra WAT; `execute` is the body of the
 /// execute entry point (params `$ptr $len`), which must leave an i64 result, for example `(call $ok)`.
 pub fn wat_contract(imports: &str, funcs: &str, execute: &str) -> Vec<u8> {
@@ -158,15 +167,10 @@ pub fn wat_contract(imports: &str, funcs: &str, execute: &str) -> Vec<u8> {
         r#"(module
   {imports}
   (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 8192))
+  {WAT_ALLOC}
   (data (i32.const 0) "{mut_ok}")
   (data (i32.const 1024) "{query_ok}")
   (data (i32.const 2048) "{mut_err}")
-  (func (export "consort_alloc") (param $len i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $heap))
-    (global.set $heap (i32.add (global.get $heap) (local.get $len)))
-    (local.get $p))
   (func $ok (result i64) (i64.const {mut_ok_len}))
   (func $err (result i64) (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const {mut_err_len})))
   (func (export "instantiate") (param i32 i32) (result i64) (call $ok))

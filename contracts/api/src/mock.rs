@@ -62,6 +62,63 @@ struct MockHost<'a> {
     contract: &'a str,
     storage: &'a mut Storage,
     balances: &'a mut BTreeMap<String, u128>,
+    /// What each change replaced, oldest first: a failed call is undone from it, so a call costs what it
+    /// touches rather than a copy of all state.
+    undo: Vec<Undo>,
+}
+
+enum Undo {
+    Storage(Vec<u8>, Option<Vec<u8>>),
+    Balance(String, Option<u128>),
+}
+
+impl MockHost<'_> {
+    fn move_funds(&mut self, from: &str, to: &str, amount: u128) -> Result<(), StdError> {
+        if to.is_empty() {
+            return Err(StdError::InvalidAddress(to.into()));
+        }
+        let balance = self.balance(from);
+        let Some(left) = balance.checked_sub(amount) else {
+            return Err(StdError::InsufficientFunds { balance, amount });
+        };
+        self.set_balance(from, left);
+        let dest = self.balance(to);
+        let credited = dest.checked_add(amount).ok_or_else(|| StdError::msg("recipient balance would overflow"));
+        match credited {
+            Ok(credited) => {
+                self.set_balance(to, credited);
+                Ok(())
+            }
+            Err(e) => {
+                self.set_balance(from, balance);
+                Err(e)
+            }
+        }
+    }
+
+    fn set_balance(&mut self, address: &str, amount: u128) {
+        let before = self.balances.insert(address.to_owned(), amount);
+        self.undo.push(Undo::Balance(address.to_owned(), before));
+    }
+
+    fn rollback(self) {
+        for change in self.undo.into_iter().rev() {
+            match change {
+                Undo::Storage(key, Some(v)) => {
+                    self.storage.insert(key, v);
+                }
+                Undo::Storage(key, None) => {
+                    self.storage.remove(&key);
+                }
+                Undo::Balance(address, Some(v)) => {
+                    self.balances.insert(address, v);
+                }
+                Undo::Balance(address, None) => {
+                    self.balances.remove(&address);
+                }
+            }
+        }
+    }
 }
 
 impl Host for MockHost<'_> {
@@ -70,11 +127,13 @@ impl Host for MockHost<'_> {
     }
 
     fn set(&mut self, key: &[u8], value: &[u8]) {
-        self.storage.insert(key.to_vec(), value.to_vec());
+        let before = self.storage.insert(key.to_vec(), value.to_vec());
+        self.undo.push(Undo::Storage(key.to_vec(), before));
     }
 
     fn remove(&mut self, key: &[u8]) {
-        self.storage.remove(key);
+        let before = self.storage.remove(key);
+        self.undo.push(Undo::Storage(key.to_vec(), before));
     }
 
     fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Option<(Vec<u8>, Vec<u8>)> {
@@ -92,22 +151,9 @@ impl Host for MockHost<'_> {
     }
 
     fn send(&mut self, to: &str, amount: u128) -> Result<(), StdError> {
-        move_funds(self.balances, self.contract, to, amount)
+        let contract = self.contract;
+        self.move_funds(contract, to, amount)
     }
-}
-
-fn move_funds(balances: &mut BTreeMap<String, u128>, from: &str, to: &str, amount: u128) -> Result<(), StdError> {
-    if to.is_empty() {
-        return Err(StdError::InvalidAddress(to.into()));
-    }
-    let balance = balances.get(from).copied().unwrap_or(0);
-    let Some(left) = balance.checked_sub(amount) else {
-        return Err(StdError::InsufficientFunds { balance, amount });
-    };
-    balances.insert(from.to_owned(), left);
-    let dest = balances.entry(to.to_owned()).or_insert(0);
-    *dest = dest.checked_add(amount).ok_or_else(|| StdError::msg("recipient balance would overflow"))?;
-    Ok(())
 }
 
 impl MockChain {
@@ -210,7 +256,7 @@ impl MockChain {
         let msg = serde_json::to_vec(msg).map_err(|e| e.to_string())?;
         let mut balances = self.balances.clone();
         let mut storage = instance.storage.clone();
-        let host = MockHost { contract, storage: &mut storage, balances: &mut balances };
+        let host = MockHost { contract, storage: &mut storage, balances: &mut balances, undo: Vec::new() };
         let context = Context { env: self.env(contract), info: None };
         let out = (instance.fns.query)(&host, context, &msg);
         let answer = borsh::from_slice::<CallResult<String>>(&out)
@@ -237,9 +283,9 @@ impl MockChain {
         let env = self.env(contract);
         let instance = self.contracts.get_mut(contract).ok_or_else(|| format!("no contract at {contract}"))?;
         let entry = entry(instance).ok_or_else(|| format!("contract {contract} has no such entry point"))?;
-        let saved = (self.balances.clone(), instance.storage.clone());
-        move_funds(&mut self.balances, sender, contract, funds).map_err(|e| e.to_string())?;
-        let mut host = MockHost { contract, storage: &mut instance.storage, balances: &mut self.balances };
+        let mut host =
+            MockHost { contract, storage: &mut instance.storage, balances: &mut self.balances, undo: Vec::new() };
+        host.move_funds(sender, contract, funds).map_err(|e| e.to_string())?;
         let context = Context { env, info: Some(Info { sender: sender.into(), funds }) };
         let out = entry(&mut host, context, &msg);
         let result = borsh::from_slice::<CallResult<EncodedResponse>>(&out)
@@ -247,7 +293,7 @@ impl MockChain {
             .and_then(CallResult::into_result)
             .and_then(decoded_response);
         if result.is_err() {
-            (self.balances, instance.storage) = saved;
+            host.rollback();
         }
         result
     }

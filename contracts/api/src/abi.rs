@@ -26,7 +26,7 @@
 //! - `take_return(dst_ptr)`: copies the return buffer to `dst_ptr`.
 //! - `abort(msg_ptr, msg_len)`: stops the call with a message (a Rust panic ends here).
 
-use crate::response::Event;
+use crate::response::{Event, Response};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +100,12 @@ impl<T> CallResult<T> {
 pub struct EncodedResponse {
     pub data: Option<String>,
     pub events: Vec<Event>,
+}
+
+impl From<Response> for EncodedResponse {
+    fn from(r: Response) -> Self {
+        EncodedResponse { data: r.data.map(|d| d.to_string()), events: r.events }
+    }
 }
 
 /// Packs a pointer and a length into an entry point's i64 result.

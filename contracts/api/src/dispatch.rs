@@ -44,7 +44,7 @@ where
         let mut ctx = Ctx { env: context.env, info, host };
         f(&mut ctx, m).map_err(|e| e.to_string())
     });
-    encode(result.map(|r| EncodedResponse { data: r.data.map(|d| d.to_string()), events: r.events }))
+    encode(result.map(EncodedResponse::from))
 }
 
 /// Runs a query: parses the message, calls `f`, encodes its answer as JSON text.

@@ -215,8 +215,7 @@ fn parse_borsh<T: borsh::BorshDeserialize>(bytes: &[u8]) -> Result<T, CallError>
 /// A mutating call's response, decoded per the module's ABI, with its data as JSON text.
 fn parse_response(abi: Abi, bytes: &[u8]) -> Result<EncodedResponse, CallError> {
     match abi {
-        Abi::Json => parse_json::<consort_contract::Response>(bytes)
-            .map(|r| EncodedResponse { data: r.data.map(|d| d.to_string()), events: r.events }),
+        Abi::Json => parse_json::<consort_contract::Response>(bytes).map(EncodedResponse::from),
         Abi::Borsh => {
             let response = parse_borsh::<EncodedResponse>(bytes)?;
             if let Some(data) = &response.data {

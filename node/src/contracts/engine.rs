@@ -259,7 +259,7 @@ impl ContractEngine {
             Some(ExternType::Func(f)) if all_i32(f.params(), params) && returns(f.results(), i64_result) => Ok(()),
             _ => Err(CodeError::MissingExport(format!(
                 "function `{name}` taking {params} i32 and returning {}",
-                if i64_result { "i64" } else { "i32" }
+                if i64_result { "i64" } else { "nothing" }
             ))),
         };
         for entry in [abi::ENTRY_INSTANTIATE, abi::ENTRY_EXECUTE, abi::ENTRY_QUERY] {
@@ -268,15 +268,8 @@ impl ContractEngine {
         if module.get_export(abi::ENTRY_MIGRATE).is_some() {
             func(abi::ENTRY_MIGRATE, 2, true)?;
         }
-        match module.get_export(abi::EXPORT_ABI_BORSH) {
-            None => {}
-            Some(ExternType::Func(f)) if all_i32(f.params(), 0) && returns(f.results(), false) => {}
-            Some(_) => {
-                return Err(CodeError::Invalid(format!(
-                    "the export `{}` marks the borsh ABI and must be a function with no parameters or results",
-                    abi::EXPORT_ABI_BORSH
-                )))
-            }
+        if module.get_export(abi::EXPORT_ABI_BORSH).is_some() {
+            func(abi::EXPORT_ABI_BORSH, 0, false)?;
         }
         match module.get_export(abi::EXPORT_ALLOC) {
             Some(ExternType::Func(f))

@@ -6,6 +6,7 @@ use consort_node::config::StorageConfig;
 use consort_node::contracts::{ContractEngine, ContractLimits};
 use consort_node::exec::{execute_block, CachedState, Executed, TxVerifier};
 use consort_node::genesis::{Genesis, GenesisAccount, GenesisValidator};
+use consort_node::hashed_block::HashedBlock;
 use consort_node::storage::{BlockRecord, ChainHead, Durability, Store};
 use consort_sdk::{Action, Address, Block, BlockHeader, Commit, Hash, Keypair, SignedTx, Tx};
 use serde_json::{json, Value};
@@ -85,8 +86,10 @@ impl Chain {
             },
             txs,
         };
+        let block = HashedBlock::new(block);
         let executed =
             execute_block(&self.engine, &self.verifier, self.state.clone(), &block, CHAIN, &self.head.app_hash)?;
+        let block = block.block;
         let block_hash = block.hash();
         let commit = Commit { height, round: 0, block_hash, signatures: vec![] };
         self.head = ChainHead { height, block_hash, block_time_ms: height * 1000, app_hash: executed.app_hash };

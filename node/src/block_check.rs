@@ -2,8 +2,8 @@
 //! makes of a proposal, whoever proposed it.
 
 use crate::consensus::ValidatorSet;
+use crate::hashed_block::HashedBlock;
 use crate::storage::ChainHead;
-use consort_sdk::Block;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BlockError {
@@ -26,13 +26,13 @@ pub enum BlockError {
 }
 
 pub fn check_block(
-    block: &Block,
+    hashed: &HashedBlock,
     head: &ChainHead,
     chain_id: &str,
     validators: &ValidatorSet,
     block_txs_max: usize,
 ) -> Result<(), BlockError> {
-    let h = &block.header;
+    let (block, h) = (&hashed.block, &hashed.block.header);
     if h.chain_id != chain_id {
         return Err(BlockError::WrongChain(h.chain_id.chars().take(64).collect()));
     }
@@ -54,7 +54,7 @@ pub fn check_block(
     if block.txs.len() > block_txs_max {
         return Err(BlockError::TooManyTxs { max: block_txs_max, got: block.txs.len() });
     }
-    if h.txs_hash != Block::txs_hash_of(&block.txs) {
+    if h.txs_hash != hashed.txs_hash() {
         return Err(BlockError::WrongTxsHash);
     }
     Ok(())

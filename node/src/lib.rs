@@ -10,6 +10,7 @@ pub mod dev_chain;
 pub mod exec;
 pub mod genesis;
 pub mod governance;
+pub mod hashed_block;
 pub mod home;
 pub mod host;
 pub mod malloc_arenas;

@@ -96,36 +96,42 @@ impl Mempool {
         Ok(())
     }
 
-    /// Picks txs for a block: for each sender only a gapless run starting at its account nonce
-    /// (`next_nonce`), taken one per sender per pass, until `txs_max` or `bytes_max` is reached.
-    pub fn reap(&self, txs_max: usize, bytes_max: usize, next_nonce: impl Fn(&Address) -> u64) -> Vec<SignedTx> {
+    /// Picks txs for a block, with their hashes: for each sender only a gapless run starting at its account
+    /// nonce (`next_nonce`), taken one per sender per pass, until `txs_max` or `bytes_max` is reached.
+    pub fn reap(
+        &self,
+        txs_max: usize,
+        bytes_max: usize,
+        next_nonce: impl Fn(&Address) -> u64,
+    ) -> (Vec<SignedTx>, Vec<Hash>) {
         let mut cursors: Vec<(u64, &BTreeMap<u64, Entry>)> =
             self.by_sender.iter().map(|(sender, queue)| (next_nonce(sender), &queue.txs)).collect();
-        let mut out = Vec::new();
+        let (mut txs, mut hashes) = (Vec::new(), Vec::new());
         let mut bytes = 0usize;
         loop {
             let mut progressed = false;
             for (nonce, queue) in cursors.iter_mut() {
                 let Some(entry) = queue.get(&*nonce) else { continue };
-                if out.len() >= txs_max || bytes + entry.bytes > bytes_max {
-                    return out;
+                if txs.len() >= txs_max || bytes + entry.bytes > bytes_max {
+                    return (txs, hashes);
                 }
                 bytes += entry.bytes;
-                out.push(entry.tx.clone());
+                txs.push(entry.tx.clone());
+                hashes.push(entry.hash);
                 *nonce += 1;
                 progressed = true;
             }
             if !progressed {
-                return out;
+                return (txs, hashes);
             }
         }
     }
 
-    /// After a block: drops every tx whose nonce the sender has used up. `next_nonce` reads committed state.
-    pub fn prune(&mut self, senders: impl IntoIterator<Item = Address>, next_nonce: impl Fn(&Address) -> u64) {
-        for sender in senders {
+    /// After a block: drops every tx whose nonce its sender has used up, given the next nonce of each account
+    /// the block wrote (only those can have used one up).
+    pub fn prune(&mut self, next_nonces: impl IntoIterator<Item = (Address, u64)>) {
+        for (sender, next) in next_nonces {
             let Some(queue) = self.by_sender.get_mut(&sender) else { continue };
-            let next = next_nonce(&sender);
             // Usually a few txs leave from the front of a long queue: popped, not split off.
             while let Some(first) = queue.txs.first_entry() {
                 if *first.key() >= next {
@@ -191,16 +197,17 @@ mod tests {
         add(&mut pool, tx(&b, 3, 1)).unwrap();
         add(&mut pool, tx(&b, 4, 1)).unwrap();
         let nonce_of = |addr: &Address| if *addr == b.address() { 3 } else { 0 };
-        let picked = pool.reap(100, usize::MAX, nonce_of);
+        let (picked, hashes) = pool.reap(100, usize::MAX, nonce_of);
+        assert_eq!(hashes, picked.iter().map(SignedTx::hash).collect::<Vec<_>>());
         let order: Vec<(bool, u64)> = picked.iter().map(|t| (t.sender() == a.address(), t.tx.nonce)).collect();
         let mut expected_a: Vec<u64> = order.iter().filter(|(is_a, _)| *is_a).map(|(_, n)| *n).collect();
         assert_eq!(picked.len(), 5, "a's nonce 4 waits behind the gap at 3");
         expected_a.dedup();
         assert_eq!(expected_a, vec![0, 1, 2]);
         assert!(!order[0].0 || !order[1].0, "senders alternate");
-        assert_eq!(pool.reap(2, usize::MAX, nonce_of).len(), 2);
+        assert_eq!(pool.reap(2, usize::MAX, nonce_of).0.len(), 2);
 
-        pool.prune([a.address(), b.address()], |addr| if *addr == a.address() { 3 } else { 5 });
+        pool.prune([(a.address(), 3), (b.address(), 5)]);
         assert_eq!(pool.len(), 1, "only a's nonce 4 is left");
         assert_eq!(pool.pending_spend(&a.address()), 1, "the pruned txs no longer count against a's funds");
         assert_eq!(pool.pending_spend(&b.address()), 0);

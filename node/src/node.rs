@@ -6,10 +6,11 @@ use crate::block_check::check_block;
 use crate::config::NodeConfig;
 use crate::consensus::{Core, TimeoutParams, Validator, ValidatorSet};
 use crate::contracts::ContractEngine;
-use crate::exec::{execute_block, Account, CachedState, Overlay, SharedState, TxVerifier};
+use crate::exec::{execute_block, written_nonce, Account, CachedState, Overlay, SharedState, TxVerifier};
 use crate::genesis::Genesis;
 use crate::governance;
 use crate::governance::records::{member_prefix, ChainLimits, ValidatorRecord, LIMITS_KEY, VALIDATORS_KEY};
+use crate::hashed_block::HashedBlock;
 use crate::host::HostEvent;
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
@@ -226,9 +227,9 @@ pub fn open_state(
 }
 
 /// Builds the next block from the mempool: for each sender a gapless nonce run, within the block limits.
-pub fn build_block(state: &NodeState, proposer: &Address, now_ms: u64) -> Result<Block, StoreError> {
+pub fn build_block(state: &NodeState, proposer: &Address, now_ms: u64) -> Result<HashedBlock, StoreError> {
     let head = state.head();
-    let txs = {
+    let (txs, tx_hashes) = {
         let pool = state.mempool.lock().expect("mempool lock poisoned");
         // This node's own preference, within what the chain allows.
         let (local, chain) = (&state.config.consensus, state.limits());
@@ -236,35 +237,40 @@ pub fn build_block(state: &NodeState, proposer: &Address, now_ms: u64) -> Result
         let bytes_max = local.block_bytes_max.min(chain.block_bytes_max as usize);
         pool.reap(txs_max, bytes_max, |sender| state.next_nonce(sender))
     };
-    Ok(Block {
-        header: BlockHeader {
-            chain_id: state.chain_id.clone(),
-            height: head.height + 1,
-            time_ms: now_ms.max(head.block_time_ms + 1),
-            prev_block_hash: head.block_hash,
-            txs_hash: Block::txs_hash_of(&txs),
-            last_app_hash: head.app_hash,
-            proposer: *proposer,
-        },
-        txs,
-    })
+    let header = BlockHeader {
+        chain_id: state.chain_id.clone(),
+        height: head.height + 1,
+        time_ms: now_ms.max(head.block_time_ms + 1),
+        prev_block_hash: head.block_hash,
+        txs_hash: Block::txs_hash_from(&tx_hashes),
+        last_app_hash: head.app_hash,
+        proposer: *proposer,
+    };
+    Ok(HashedBlock::with_hashes(Block { header, txs }, tx_hashes))
 }
 
 /// Checks, executes and stores a decided block (as durably as asked), then updates head, mempool, metrics
 /// and events.
 pub fn commit_decided(
     state: &NodeState,
-    block: &Block,
+    hashed: &HashedBlock,
     commit: &Commit,
     durability: Durability,
 ) -> anyhow::Result<ChainHead> {
+    let block = &hashed.block;
     let head = state.head();
     let validators = state.validators();
-    check_block(block, &head, &state.chain_id, &validators, state.limits().block_txs_max as usize)?;
+    check_block(hashed, &head, &state.chain_id, &validators, state.limits().block_txs_max as usize)?;
     let block_hash = block.hash();
     validators.verify_commit(&state.chain_id, block.header.height, &block_hash, commit)?;
-    let executed =
-        execute_block(&state.contracts, &state.verifier, state.shared_state(), block, &state.chain_id, &head.app_hash)?;
+    let executed = execute_block(
+        &state.contracts,
+        &state.verifier,
+        state.shared_state(),
+        hashed,
+        &state.chain_id,
+        &head.app_hash,
+    )?;
     let new_head = ChainHead {
         height: block.header.height,
         block_hash,
@@ -286,7 +292,7 @@ pub fn commit_decided(
     *state.head.write().expect("head lock poisoned") = new_head.clone();
     {
         let mut pool = state.mempool.lock().expect("mempool lock poisoned");
-        pool.prune(block.txs.iter().map(|t| t.sender()), |sender| state.next_nonce(sender));
+        pool.prune(executed.state_writes.iter().filter_map(written_nonce));
         state.metrics.mempool_txs.set(pool.len() as i64);
     }
     let failed = executed.receipts.iter().filter(|r| matches!(r.outcome, TxOutcome::Failed { .. })).count();

@@ -321,7 +321,7 @@ fn more_queries_than_instance_slots_all_answer_while_a_block_runs() {
             s.chain.sign(&s.stranger, action, GAS)
         })
         .collect();
-    let block = consort_sdk::Block {
+    let block = consort_node::hashed_block::HashedBlock::new(consort_sdk::Block {
         header: consort_sdk::BlockHeader {
             chain_id: CHAIN.into(),
             height: s.chain.height + 1,
@@ -332,7 +332,7 @@ fn more_queries_than_instance_slots_all_answer_while_a_block_runs() {
             proposer: Address([0; 20]),
         },
         txs: calls,
-    };
+    });
     let env = consort_contract::Env { chain_id: CHAIN.into(), height: 1, time_ms: 1, contract: slow.to_string() };
     let state = Arc::new(s.chain.state.clone());
     let chain = &s.chain;

@@ -2,8 +2,9 @@ use super::contract_actions::{self, move_funds, BlockEnv, Effects};
 use super::tx_rules::{check_authorised, check_well_formed, gas_cost, TxRejection};
 use super::{app_hash, Overlay, SharedState, StateWrites, TxVerifier};
 use crate::contracts::ContractEngine;
+use crate::hashed_block::HashedBlock;
 use crate::storage::StoreError;
-use consort_sdk::{Action, Block, Hash, Receipt, SignedTx, TxOutcome};
+use consort_sdk::{Action, Hash, Receipt, SignedTx, TxOutcome};
 
 /// The result of executing one block on top of committed state.
 #[derive(Debug)]
@@ -19,10 +20,11 @@ pub fn execute_block(
     engine: &ContractEngine,
     verifier: &TxVerifier,
     state: SharedState,
-    block: &Block,
+    hashed: &HashedBlock,
     chain_id: &str,
     prev_app_hash: &Hash,
 ) -> Result<Executed, StoreError> {
+    let (block, hashes) = (&hashed.block, &hashed.tx_hashes);
     let mut overlay = Overlay::new(state);
     let env = BlockEnv {
         chain_id,
@@ -31,11 +33,10 @@ pub fn execute_block(
         engine,
         limits: engine.limits(),
     };
-    let hashes: Vec<Hash> = block.txs.iter().map(SignedTx::hash).collect();
     let txs: Vec<&SignedTx> = block.txs.iter().collect();
-    let receipts = verifier.verify_while(&txs, &hashes, |signature_ok| {
+    let receipts = verifier.verify_while(&txs, hashes, |signature_ok| {
         let mut receipts = Vec::with_capacity(block.txs.len());
-        for (index, (tx, tx_hash)) in block.txs.iter().zip(&hashes).enumerate() {
+        for (index, (tx, tx_hash)) in block.txs.iter().zip(hashes).enumerate() {
             let (result, gas_used) = apply_tx(&mut overlay, &env, tx, signature_ok(index))?;
             let (outcome, effects) = match result {
                 Ok(effects) => (TxOutcome::Success, effects),
@@ -126,7 +127,7 @@ mod tests {
     use super::*;
     use crate::exec::{account_key, Account};
     use consort_sdk::encoding::{decode, encode};
-    use consort_sdk::{Address, BlockHeader, Keypair, Tx};
+    use consort_sdk::{Address, Block, BlockHeader, Keypair, Tx};
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
@@ -146,8 +147,8 @@ mod tests {
         accounts.iter().map(|(a, b)| (account_key(a), encode(&Account { balance: *b, nonce: 0 }))).collect()
     }
 
-    fn block_of(txs: Vec<SignedTx>) -> Block {
-        Block {
+    fn block_of(txs: Vec<SignedTx>) -> HashedBlock {
+        HashedBlock::new(Block {
             header: BlockHeader {
                 chain_id: CHAIN.into(),
                 height: 1,
@@ -158,7 +159,7 @@ mod tests {
                 proposer: Address([0; 20]),
             },
             txs,
-        }
+        })
     }
 
     fn transfer_tx(key: &Keypair, nonce: u64, to: Address, amount: u128) -> SignedTx {

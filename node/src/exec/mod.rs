@@ -11,7 +11,7 @@ mod overlay;
 mod tx_rules;
 mod tx_verifier;
 
-pub use account::{account_key, Account};
+pub use account::{account_key, written_nonce, Account};
 pub use app_hash::app_hash;
 pub use block_executor::{execute_block, Executed};
 pub use cached_state::CachedState;

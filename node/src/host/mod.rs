@@ -13,17 +13,17 @@ mod byzantine;
 mod journal;
 mod signer;
 
+use journal::WalBlockRef;
 pub use journal::WalRecord;
 
 use crate::block_check::check_block;
 use crate::consensus::{Core, Effect, Input, TimeoutKind};
+use crate::hashed_block::HashedBlock;
 use crate::network::NetCommand;
 use crate::node::{build_block, commit_decided, NodeState};
 use crate::storage::Durability;
 use anyhow::Context;
-use consort_sdk::{
-    Block, Commit, ConsensusMessage, Evidence, Hash, Keypair, Proposal, SyncRequest, SyncResponse, Vote,
-};
+use consort_sdk::{Commit, ConsensusMessage, Evidence, Hash, Keypair, Proposal, SyncRequest, SyncResponse, Vote};
 use libp2p::PeerId;
 use signer::Signer;
 use std::collections::{BTreeMap, VecDeque};
@@ -67,7 +67,7 @@ pub struct Host {
     signer: Signer,
     core: Core,
     /// Blocks proposed at the current height, by hash.
-    blocks: BTreeMap<Hash, Block>,
+    blocks: BTreeMap<Hash, HashedBlock>,
     journal_seq: u64,
     /// The highest height a previous run left journal records for: heights above it have none to replay.
     journal_left: Option<u64>,
@@ -197,18 +197,18 @@ impl Host {
             ConsensusMessage::Vote(v) => self.apply(Input::Vote(v)),
             ConsensusMessage::Proposal { proposal, block, polka } => {
                 let hash = block.hash();
-                let known = self.blocks.contains_key(&hash);
-                if self.blocks.len() >= HEIGHT_BLOCKS_MAX && !known {
-                    return Ok(());
+                if !self.blocks.contains_key(&hash) {
+                    if self.blocks.len() >= HEIGHT_BLOCKS_MAX {
+                        return Ok(());
+                    }
+                    // Journaled with the inputs: a replay after a crash must still be able to commit it.
+                    self.journal(&WalBlockRef::Block(&block), Durability::Deferred)?;
+                    self.blocks.insert(hash, HashedBlock::new(*block));
                 }
                 let head = self.state.head();
                 let limits = self.state.limits().block_txs_max as usize;
-                let valid = check_block(&block, &head, &self.state.chain_id, &self.state.validators(), limits).is_ok();
-                if !known {
-                    // Journaled with the inputs: a replay after a crash must still be able to commit it.
-                    self.journal(&WalRecord::Block((*block).clone()), Durability::Deferred)?;
-                    self.blocks.insert(hash, *block);
-                }
+                let validators = self.state.validators();
+                let valid = check_block(&self.blocks[&hash], &head, &self.state.chain_id, &validators, limits).is_ok();
                 for vote in polka {
                     self.apply(Input::Vote(vote))?;
                 }
@@ -230,8 +230,9 @@ impl Host {
             if block.header.height != head.height + 1 {
                 break;
             }
-            if let Err(e) = commit_decided(&self.state, &block, &commit, Durability::Deferred) {
-                tracing::warn!(%peer, height = block.header.height, error = %e, "refused a synced block");
+            let height = block.header.height;
+            if let Err(e) = commit_decided(&self.state, &HashedBlock::new(block), &commit, Durability::Deferred) {
+                tracing::warn!(%peer, height, error = %e, "refused a synced block");
                 break;
             }
             self.state.metrics.blocks_synced.inc();
@@ -338,7 +339,7 @@ impl Host {
             match record {
                 WalRecord::Input(Input::Vote(v)) if v.validator == me => self.own.push(ConsensusMessage::Vote(v)),
                 WalRecord::Input(Input::Proposal { proposal, .. }) if proposal.proposer == me => {
-                    if let Some(block) = self.blocks.get(&proposal.proposal.block_hash).cloned() {
+                    if let Some(block) = self.blocks.get(&proposal.proposal.block_hash).map(|b| b.block.clone()) {
                         self.own.push(ConsensusMessage::Proposal {
                             proposal,
                             block: Box::new(block),
@@ -389,7 +390,8 @@ impl Host {
         Ok(())
     }
 
-    fn journal(&mut self, record: &WalRecord, durability: Durability) -> anyhow::Result<()> {
+    /// Appends a `WalRecord` (or a `WalBlockRef`, which encodes as one) to the height's journal.
+    fn journal(&mut self, record: &impl borsh::BorshSerialize, durability: Durability) -> anyhow::Result<()> {
         self.state.store.wal_append(self.core.height(), self.journal_seq, record, durability)?;
         self.journal_seq += 1;
         Ok(())
@@ -411,10 +413,10 @@ impl Host {
                 self.timers.insert((at, self.timer_seq), (self.core.height(), round, kind));
             }
             Effect::Decide(commit) => {
+                // Taken, not copied: entering the next height clears the blocks anyway.
                 let block = self
                     .blocks
-                    .get(&commit.block_hash)
-                    .cloned()
+                    .remove(&commit.block_hash)
                     .with_context(|| format!("decided block {} is not known to this node", commit.block_hash))?;
                 commit_decided(&self.state, &block, &commit, Durability::Synced)?;
                 self.last_commit = Some(commit);
@@ -453,7 +455,7 @@ impl Host {
         self.pending_value = None;
         let block = build_block(&self.state, &self.signer.key().address(), crate::clock::now_ms())?;
         let hash = block.hash();
-        self.journal(&WalRecord::Block(block.clone()), Durability::Deferred)?;
+        self.journal(&WalBlockRef::Block(&block.block), Durability::Deferred)?;
         self.blocks.insert(hash, block);
         self.apply(Input::ValueReady { round, block_hash: hash })
     }
@@ -463,8 +465,11 @@ impl Host {
             Some(vr) => self.core.polka_certificate(vr, proposal.block_hash),
             None => Vec::new(),
         };
-        let block =
-            self.blocks.get(&proposal.block_hash).cloned().context("proposing a block this node does not have")?;
+        let block = self
+            .blocks
+            .get(&proposal.block_hash)
+            .map(|b| b.block.clone())
+            .context("proposing a block this node does not have")?;
         match self.signer.sign_proposal(&self.state.store, proposal) {
             Ok(signed) => {
                 #[cfg(feature = "byzantine")]

@@ -7,6 +7,7 @@
 use consort_node::contracts::records::deployer_key;
 use consort_node::contracts::{ContractEngine, ContractLimits};
 use consort_node::exec::{account_key, execute_block, Account, TxVerifier};
+use consort_node::hashed_block::HashedBlock;
 use consort_sdk::encoding::{decode, encode};
 use consort_sdk::{Action, Address, Block, BlockHeader, Hash, Keypair, Receipt, SignedTx, Tx, TxOutcome};
 use std::collections::BTreeMap;
@@ -83,6 +84,7 @@ impl Chain {
             },
             txs,
         };
+        let block = HashedBlock::new(block);
         let executed =
             execute_block(&self.engine, &self.verifier, Arc::new(self.state.clone()), &block, CHAIN, &self.app_hash)
                 .unwrap();

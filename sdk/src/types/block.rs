@@ -35,9 +35,14 @@ impl Block {
 
     /// The commitment to an ordered list of txs: blake3 over their hashes in order.
     pub fn txs_hash_of(txs: &[SignedTx]) -> Hash {
+        Block::txs_hash_from(&txs.iter().map(SignedTx::hash).collect::<Vec<_>>())
+    }
+
+    /// [`Block::txs_hash_of`] from the txs' hashes, for callers that already have them.
+    pub fn txs_hash_from(tx_hashes: &[Hash]) -> Hash {
         let mut hasher = blake3::Hasher::new();
-        for tx in txs {
-            hasher.update(tx.hash().as_bytes());
+        for hash in tx_hashes {
+            hasher.update(hash.as_bytes());
         }
         Hash(*hasher.finalize().as_bytes())
     }

@@ -62,11 +62,19 @@ pub fn admit_many(state: &NodeState, txs: &[&[u8]]) -> Vec<Result<Hash, Admissio
             *result = Err(TxRejection::BadSignature.into());
         }
     }
-    results
+    let results: Vec<Result<Hash, AdmissionError>> = results
         .into_iter()
         .zip(txs)
         .map(|(r, bytes)| r.and_then(|(tx, hash)| admit_verified(state, tx, hash, bytes.len())))
-        .collect()
+        .collect();
+    let admitted = results.iter().filter(|r| r.is_ok()).count();
+    if admitted > 0 {
+        state.metrics.txs_admitted.inc_by(admitted as u64);
+        state.metrics.mempool_txs.set(state.mempool.lock().expect("mempool lock poisoned").len() as i64);
+        // One wake-up per batch; a full inbox already holds one, and the host reads the mempool itself.
+        let _ = state.host_events.try_send(crate::host::HostEvent::TxAdded);
+    }
+    results
 }
 
 fn decode_checked(
@@ -85,7 +93,8 @@ fn decode_checked(
     Ok((tx, Hash::digest(bytes)))
 }
 
-/// The stateful checks and the mempool, for a tx whose signature verified.
+/// The stateful checks and the mempool, for a tx whose signature verified. `admit_many` counts the
+/// admitted txs and wakes the host once per batch.
 fn admit_verified(state: &NodeState, tx: SignedTx, hash: Hash, bytes: usize) -> Result<Hash, AdmissionError> {
     let sender = tx.sender();
     // Hold the pool while reading the account so a concurrent commit-and-prune cannot slip between.
@@ -95,11 +104,6 @@ fn admit_verified(state: &NodeState, tx: SignedTx, hash: Hash, bytes: usize) -> 
     if matches!(tx.tx.action, Action::StoreCode { .. }) && !is_deployer(&Overlay::new(state.shared_state()), &sender)? {
         return Err(TxRejection::NotDeployer(sender.to_string()).into());
     }
-    pool.insert(tx, hash, bytes)?;
-    state.metrics.mempool_txs.set(pool.len() as i64);
-    drop(pool);
-    state.metrics.txs_admitted.inc();
-    // A full inbox already holds a wake-up; the host reads the mempool itself.
-    let _ = state.host_events.try_send(crate::host::HostEvent::TxAdded);
+    pool.insert(tx, sender, hash, bytes)?;
     Ok(hash)
 }

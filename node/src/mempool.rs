@@ -81,12 +81,14 @@ impl Mempool {
         self.by_sender.get(sender).map_or(0, |q| q.spend)
     }
 
-    /// Adds a tx that already passed the stateless and admission checks; `bytes` is its encoded length.
-    pub fn insert(&mut self, tx: SignedTx, hash: Hash, bytes: usize) -> Result<(), MempoolRejection> {
+    /// Adds a tx that already passed the stateless and admission checks; `sender` is `tx.sender()` and
+    /// `bytes` its encoded length.
+    pub fn insert(&mut self, tx: SignedTx, sender: Address, hash: Hash, bytes: usize) -> Result<(), MempoolRejection> {
+        debug_assert_eq!(sender, tx.sender());
         if let Some(refusal) = self.would_refuse(&hash) {
             return Err(refusal);
         }
-        let queue = self.by_sender.entry(tx.sender()).or_default();
+        let queue = self.by_sender.entry(sender).or_default();
         if queue.txs.contains_key(&tx.tx.nonce) {
             return Err(MempoolRejection::NonceTaken(tx.tx.nonce));
         }
@@ -166,7 +168,7 @@ mod tests {
 
     fn add(pool: &mut Mempool, t: SignedTx) -> Result<(), MempoolRejection> {
         let (h, bytes) = (t.hash(), consort_sdk::encoding::encode(&t).len());
-        pool.insert(t, h, bytes)
+        pool.insert(t.clone(), t.sender(), h, bytes)
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct Metrics {
     pub mempool_txs: Gauge,
     pub txs_rejected: Family<ReasonLabel, Counter>,
     pub blocks_synced: Counter,
+    /// Handed to the node's `TxVerifier`, which counts into them.
+    pub signatures_checked: crate::exec::SignatureCounts,
     pub votes_received: Counter,
     pub sync_lag: Gauge,
     pub network: crate::network::NetworkMetrics,
@@ -46,6 +48,7 @@ impl Metrics {
             mempool_txs: Gauge::default(),
             txs_rejected: Family::default(),
             blocks_synced: Counter::default(),
+            signatures_checked: Default::default(),
             votes_received: Counter::default(),
             sync_lag: Gauge::default(),
             network: Default::default(),
@@ -70,6 +73,16 @@ impl Metrics {
         registry.register("txs_admitted", "Txs accepted into the mempool", m.txs_admitted.clone());
         registry.register("mempool_txs", "Txs waiting in the mempool", m.mempool_txs.clone());
         registry.register("txs_rejected", "Submitted txs refused, by reason", m.txs_rejected.clone());
+        registry.register(
+            "signatures_checked_ahead",
+            "Tx signatures checked before execution (at admission)",
+            m.signatures_checked.ahead.clone(),
+        );
+        registry.register(
+            "signatures_checked_executing",
+            "Tx signatures the executor checked: txs of a block this node had not verified before",
+            m.signatures_checked.executing.clone(),
+        );
         registry.register("blocks_synced", "Blocks committed from block sync", m.blocks_synced.clone());
         registry.register("votes_received", "Consensus votes received from peers", m.votes_received.clone());
         registry.register("sync_lag", "Heights between ours and the highest a peer has shown us", m.sync_lag.clone());

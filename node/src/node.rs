@@ -125,7 +125,7 @@ impl NodeState {
     }
 
     pub fn account(&self, address: &Address) -> Result<Option<Account>, StoreError> {
-        Overlay::new(self.shared_state()).account(address)
+        self.committed.account(address)
     }
 
     /// The nonce `sender`'s next tx must carry (0 for an unknown or unreadable account).
@@ -208,7 +208,7 @@ pub fn open_state(
     let state = NodeState {
         chain_id: genesis.chain_id.clone(),
         contracts,
-        verifier: TxVerifier::default(),
+        verifier: TxVerifier::default().counting_into(metrics.signatures_checked.clone()),
         mempool: Mutex::new(Mempool::new(config.mempool.txs_max)),
         config,
         committed,

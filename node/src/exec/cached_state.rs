@@ -3,9 +3,10 @@
 //! a validator's CPU. The cache is exact, not a guess: the commit path hands it every block's writes once
 //! they are stored ([`CachedState::apply`]), and a read that raced with a commit does not fill it.
 
-use super::account::is_account_key;
-use super::overlay::StateReader;
+use super::account::{account_key, is_account_key, Account};
+use super::overlay::{decode_record, StateReader};
 use crate::storage::{StateEntry, Store, StoreError};
+use consort_sdk::Address;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
@@ -50,6 +51,12 @@ impl CachedState {
         for (key, value) in writes.iter().filter(|(k, _)| is_account_key(k)) {
             accounts.insert(key.clone(), value.clone());
         }
+    }
+
+    /// A committed account, from the cache when it holds it.
+    pub fn account(&self, address: &Address) -> Result<Option<Account>, StoreError> {
+        let key = account_key(address);
+        decode_record(&key, self.get(&key)?)
     }
 
     #[cfg(test)]

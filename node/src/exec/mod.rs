@@ -20,4 +20,4 @@ pub use overlay::{Checkpoint, Overlay, SharedState, StateReader, StateWrites};
 pub use tx_rules::{
     check_admission, check_authorised, check_stateless, check_well_formed, gas_cost, spend, TxRejection,
 };
-pub use tx_verifier::TxVerifier;
+pub use tx_verifier::{SignatureCounts, TxVerifier};

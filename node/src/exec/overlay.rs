@@ -1,3 +1,4 @@
+use super::account::is_account_key;
 use super::{account_key, Account};
 use crate::storage::{StateEntry as Entry, Store, StoreError};
 use consort_sdk::encoding::{decode, encode};
@@ -20,6 +21,16 @@ pub type StateWrites = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
 /// A write as it was before a checkpointed change: the key and what `writes` held for it (if anything).
 type Undo = (Vec<u8>, Option<Option<Vec<u8>>>);
+
+/// Decodes the borsh record `value` read under `key`.
+pub fn decode_record<T: borsh::BorshDeserialize>(key: &[u8], value: Option<Vec<u8>>) -> Result<Option<T>, StoreError> {
+    match value {
+        None => Ok(None),
+        Some(bytes) => decode(&bytes, STATE_VALUE_BYTES_MAX)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("state record {}: {e}", String::from_utf8_lossy(key)))),
+    }
+}
 
 /// Read access to committed state.
 pub trait StateReader {
@@ -141,6 +152,11 @@ impl Overlay {
         if let Some(v) = self.writes.get(key) {
             return Ok(v.clone());
         }
+        // Committed accounts are cached once per node (`CachedState`); keeping them here as well only cost
+        // a second lookup and two copies per account a block reads.
+        if is_account_key(key) {
+            return self.base.get(key);
+        }
         self.read_cache().get(&self.base, key)
     }
 
@@ -213,12 +229,7 @@ impl Overlay {
 
     /// Decodes a borsh record stored under `key`.
     pub fn record<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
-        match self.get(key)? {
-            None => Ok(None),
-            Some(bytes) => decode(&bytes, STATE_VALUE_BYTES_MAX)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(format!("state record {}: {e}", String::from_utf8_lossy(key)))),
-        }
+        decode_record(key, self.get(key)?)
     }
 
     pub fn account(&self, address: &Address) -> Result<Option<Account>, StoreError> {

@@ -11,9 +11,10 @@
 use super::ordered_verdicts::OrderedVerdicts;
 use consort_sdk::tx_signatures::{signer_key, verify_tx_signatures, SignerKey, TX_BATCH_VERIFY_MAX};
 use consort_sdk::{Hash, PublicKey, SignedTx};
-use std::collections::HashMap;
+use prometheus_client::metrics::counter::Counter;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash as StdHash;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 /// Verified tx hashes remembered per generation (two generations are kept): enough for a full mempool
 /// (`mempool.txs_max` defaults to 50,000) between admission and execution. About 5 MiB per generation.
@@ -58,9 +59,48 @@ impl<K: Eq + StdHash + Copy, V: Clone> Generations<K, V> {
 const FIRST_BATCH_WHILE_EXECUTING: usize = 16;
 
 pub struct TxVerifier {
-    verified: Mutex<Generations<Hash, ()>>,
+    known: Mutex<Known>,
+    /// Signalled whenever a call gives up its claims.
+    released: Condvar,
     keys: Mutex<Generations<PublicKey, Option<SignerKey>>>,
     threads: usize,
+    checked: SignatureCounts,
+}
+
+/// Signatures actually checked (not answered from the remembered ones), by where: ahead of execution
+/// (admission) or by the executor, for txs of a block this node had not verified yet. Their sum over the
+/// txs committed is how often a node verifies each tx.
+#[derive(Clone, Default)]
+pub struct SignatureCounts {
+    pub ahead: Counter,
+    pub executing: Counter,
+}
+
+/// What the verifier knows of tx hashes: verified ones, and those some call is checking right now.
+struct Known {
+    verified: Generations<Hash, ()>,
+    /// Claimed by a call that is checking them. Another call that needs one waits for that verdict instead
+    /// of checking the signature a second time: admission of a gossiped batch and the execution of a block
+    /// holding the same txs often overlap, and each node checked 1.3 signatures per tx at saturation.
+    /// Bounded by the txs of the calls in progress.
+    in_flight: HashSet<Hash>,
+}
+
+/// Gives up a call's claims when it ends, however it ends, and wakes the calls waiting for them.
+struct Release<'a> {
+    verifier: &'a TxVerifier,
+    hashes: Vec<Hash>,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        let mut known = self.verifier.known();
+        for hash in &self.hashes {
+            known.in_flight.remove(hash);
+        }
+        drop(known);
+        self.verifier.released.notify_all();
+    }
 }
 
 impl Default for TxVerifier {
@@ -73,25 +113,42 @@ impl TxVerifier {
     /// A verifier that uses at most `threads` threads per call.
     pub fn new(threads: usize) -> Self {
         TxVerifier {
-            verified: Mutex::new(Generations::new(VERIFIED_TXS_MAX)),
+            known: Mutex::new(Known { verified: Generations::new(VERIFIED_TXS_MAX), in_flight: HashSet::new() }),
+            released: Condvar::new(),
             keys: Mutex::new(Generations::new(SIGNER_KEYS_MAX)),
             threads: threads.max(1),
+            checked: SignatureCounts::default(),
         }
+    }
+
+    /// This verifier, counting the signatures it checks into `checked` (the node's metrics).
+    pub fn counting_into(self, checked: SignatureCounts) -> Self {
+        TxVerifier { checked, ..self }
     }
 
     /// Whether each tx's signature verifies for its signer (`hashes[i]` is `txs[i].hash()`).
     pub fn verify(&self, txs: &[&SignedTx], hashes: &[Hash]) -> Vec<bool> {
-        self.verify_unknown(txs, hashes, &self.unknown(txs, hashes))
+        let (unknown, _release) = self.claim(hashes);
+        let mut verdicts = vec![true; txs.len()];
+        self.check_into(txs, hashes, &unknown, &mut verdicts, &self.checked.ahead);
+        verdicts
     }
 
-    fn verify_unknown(&self, txs: &[&SignedTx], hashes: &[Hash], unknown: &[usize]) -> Vec<bool> {
-        let checked = self.verify_all(&unknown.iter().map(|&i| txs[i]).collect::<Vec<_>>());
-        let mut verdicts = vec![true; txs.len()];
-        for (&i, ok) in unknown.iter().zip(&checked) {
+    /// Checks the txs at `indices`, writes their verdicts and remembers the successes.
+    fn check_into(
+        &self,
+        txs: &[&SignedTx],
+        hashes: &[Hash],
+        indices: &[usize],
+        verdicts: &mut [bool],
+        count: &Counter,
+    ) {
+        count.inc_by(indices.len() as u64);
+        let checked = self.verify_all(&indices.iter().map(|&i| txs[i]).collect::<Vec<_>>());
+        for (&i, ok) in indices.iter().zip(&checked) {
             verdicts[i] = *ok;
         }
-        self.remember(unknown, hashes, checked.into_iter().map(Some));
-        verdicts
+        self.remember(indices, hashes, checked.into_iter().map(Some));
     }
 
     /// Runs `execute` while the signatures are checked: `execute` gets a function that gives tx `i`'s
@@ -104,13 +161,16 @@ impl TxVerifier {
         hashes: &[Hash],
         execute: impl FnOnce(&dyn Fn(usize) -> bool) -> R,
     ) -> R {
-        let unknown = self.unknown(txs, hashes);
+        assert_eq!(txs.len(), hashes.len(), "one hash per tx");
+        let (unknown, _release) = self.claim(hashes);
         // A helper thread costs tens of microseconds to start: worth it once there is more than the first
         // batch to check.
         if unknown.len() <= FIRST_BATCH_WHILE_EXECUTING || self.threads == 1 {
-            let verdicts = self.verify_unknown(txs, hashes, &unknown);
+            let mut verdicts = vec![true; txs.len()];
+            self.check_into(txs, hashes, &unknown, &mut verdicts, &self.checked.executing);
             return execute(&|i| verdicts[i]);
         }
+        self.checked.executing.inc_by(unknown.len() as u64);
         let mut position = vec![None; txs.len()];
         for (j, &i) in unknown.iter().enumerate() {
             position[i] = Some(j);
@@ -135,19 +195,33 @@ impl TxVerifier {
         result
     }
 
-    /// Indices of the txs not remembered as verified, in order.
-    fn unknown(&self, txs: &[&SignedTx], hashes: &[Hash]) -> Vec<usize> {
-        assert_eq!(txs.len(), hashes.len(), "one hash per tx");
-        let mut verified = self.verified.lock().expect("verified-tx cache lock poisoned");
-        (0..txs.len()).filter(|&i| verified.get(&hashes[i]).is_none()).collect()
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.known.lock().expect("verified-tx cache lock poisoned")
+    }
+
+    /// Claims the txs not remembered as verified and returns their indices, in order; the claim ends when
+    /// the `Release` is dropped. If another call is checking any of them, this waits until it is done first
+    /// (and claims only what it left unverified). A call never waits while it holds a claim, so two calls
+    /// never wait on each other.
+    fn claim(&self, hashes: &[Hash]) -> (Vec<usize>, Release<'_>) {
+        let mut known = self.known();
+        loop {
+            let unknown: Vec<usize> = (0..hashes.len()).filter(|&i| known.verified.get(&hashes[i]).is_none()).collect();
+            if unknown.iter().all(|&i| !known.in_flight.contains(&hashes[i])) {
+                let claimed: Vec<Hash> = unknown.iter().map(|&i| hashes[i]).collect();
+                known.in_flight.extend(claimed.iter().copied());
+                return (unknown, Release { verifier: self, hashes: claimed });
+            }
+            known = self.released.wait(known).expect("verified-tx cache lock poisoned");
+        }
     }
 
     /// Remembers the successes among the verdicts of `unknown` (None: never checked).
     fn remember(&self, unknown: &[usize], hashes: &[Hash], verdicts: impl IntoIterator<Item = Option<bool>>) {
-        let mut verified = self.verified.lock().expect("verified-tx cache lock poisoned");
+        let mut known = self.known();
         for (&i, ok) in unknown.iter().zip(verdicts) {
             if ok == Some(true) {
-                verified.insert(hashes[i], ());
+                known.verified.insert(hashes[i], ());
             }
         }
     }
@@ -236,6 +310,40 @@ mod tests {
             assert_eq!(got, expected, "{threads} threads");
             let again = verifier.verify_while(&refs, &hashes, |ok| (0..refs.len()).map(ok).collect::<Vec<_>>());
             assert_eq!(again, expected, "{threads} threads, from the cache");
+        }
+    }
+
+    /// A call that needs txs another call is checking waits for those verdicts instead of checking the
+    /// signatures again; what the other call leaves unverified it checks itself.
+    #[test]
+    fn txs_another_call_is_checking_are_waited_for_not_checked_twice() {
+        let key = Keypair::generate();
+        let mut txs: Vec<SignedTx> = (0..200).map(|n| tx(&key, n)).collect();
+        txs[7].signature = Signature([9; 64]);
+        let expected: Vec<bool> = txs.iter().map(|t| t.verify_signature().is_ok()).collect();
+        let hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
+        let refs: Vec<&SignedTx> = txs.iter().collect();
+        for abandoned in [false, true] {
+            let verifier = TxVerifier::new(2);
+            // Another call has claimed the first 100 txs.
+            let (first, release) = verifier.claim(&hashes[..100]);
+            assert_eq!(first, (0..100).collect::<Vec<_>>());
+            std::thread::scope(|scope| {
+                let admission = scope.spawn(|| verifier.verify(&refs, &hashes));
+                let executing =
+                    scope.spawn(|| verifier.verify_while(&refs, &hashes, |ok| (0..200).map(ok).collect::<Vec<_>>()));
+                if !abandoned {
+                    let mut verdicts = vec![true; 100];
+                    verifier.check_into(&refs[..100], &hashes[..100], &first, &mut verdicts, &Counter::default());
+                }
+                drop(release);
+                assert_eq!(admission.join().unwrap(), expected);
+                assert_eq!(executing.join().unwrap(), expected);
+            });
+            // The first of the two calls checks every tx still unverified, the second only the failing tx 7
+            // (failures are not remembered). Without the wait both would have checked the last 100.
+            let checked = verifier.checked.ahead.get() + verifier.checked.executing.get();
+            assert_eq!(checked, if abandoned { 201 } else { 102 }, "abandoned: {abandoned}");
         }
     }
 

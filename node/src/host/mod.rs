@@ -256,17 +256,26 @@ impl Host {
             wake = wake.min(*at);
         }
         if self.pending_value.is_some() {
-            wake = wake.min(now + Duration::from_millis(self.empty_block_wait_ms()));
+            wake = wake.min(now + Duration::from_millis(self.value_wait_ms()));
         }
         wake
     }
 
-    /// Milliseconds until an empty block may be proposed (one empty-block interval after the last block);
-    /// zero once it is due.
-    fn empty_block_wait_ms(&self) -> u64 {
-        let head_ms = self.state.head().block_time_ms;
-        let due_ms = head_ms.saturating_add(self.state.config.consensus.empty_block_interval_ms);
-        due_ms.saturating_sub(crate::clock::now_ms())
+    /// Milliseconds until this proposer builds its block; zero once it is due. An empty block waits one
+    /// empty-block interval after the last block, a block with txs but less than a full block's waits
+    /// `block_interval_min_ms` after it, a full one not at all. Never longer than the interval, whatever the
+    /// previous proposer's clock said.
+    fn value_wait_ms(&self) -> u64 {
+        let pool_txs = self.state.mempool.lock().expect("mempool lock poisoned").len();
+        let c = &self.state.config.consensus;
+        let full = c.block_txs_max.min(self.state.limits().block_txs_max as usize);
+        let interval = match pool_txs {
+            0 => c.empty_block_interval_ms,
+            n if n >= full => 0,
+            _ => c.block_interval_min_ms,
+        };
+        let due_ms = self.state.head().block_time_ms.saturating_add(interval);
+        due_ms.saturating_sub(crate::clock::now_ms()).min(interval)
     }
 
     fn fire_due_timers(&mut self) -> anyhow::Result<()> {
@@ -448,8 +457,7 @@ impl Host {
     /// Builds the block a pending `RequestValue` asked for, once there are txs or an empty block is due.
     fn answer_value_request(&mut self) -> anyhow::Result<()> {
         let Some(round) = self.pending_value else { return Ok(()) };
-        let has_txs = !self.state.mempool.lock().expect("mempool lock poisoned").is_empty();
-        if !has_txs && self.empty_block_wait_ms() > 0 {
+        if self.value_wait_ms() > 0 {
             return Ok(());
         }
         self.pending_value = None;

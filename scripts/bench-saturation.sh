@@ -6,27 +6,16 @@
 #   RATE=7000 scripts/bench-saturation.sh DIR  an offered rate instead
 # Node settings come from CONSORT__* variables, e.g. CONSORT__CONSENSUS__BLOCK_INTERVAL_MIN_MS=300.
 set -euo pipefail
-BIN=$1
+BIN=$(realpath "$1")
+cd "$(dirname "$0")/.."
+source scripts/bench-testnet.sh
 SECS=${2:-30}
 ACCOUNTS=2000
 DIR="$(mktemp -d /tmp/consort-sat-XXXXXX)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$DIR"; }
 trap cleanup EXIT
-"$BIN/consort-node" testnet --validators 4 --base-port 0 --out "$DIR/net" --accounts "$ACCOUNTS" --accounts-seed 7 >/dev/null
-for i in 0 1 2 3; do
-  RUST_LOG=warn nohup "$BIN/consort-node" start --home "$DIR/net/node$i" >"$DIR/node$i.log" 2>&1 &
-  PIDS+=($!)
-done
-NODES=$(python3 -c 'import json,sys; print(",".join(n["rpc"] for n in json.load(open(sys.argv[1]))))' "$DIR/net/testnet.json")
-for url in ${NODES//,/ }; do
-  for _ in $(seq 1 600); do
-    h=$(curl -sf "$url/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])' 2>/dev/null || echo 0)
-    [ "$h" -ge 2 ] && break; sleep 0.2
-  done
-done
-node_ticks() { for p in "${PIDS[@]}"; do echo "/proc/$p/stat"; done | xargs awk '{ s += $14 + $15 } END { print s }'; }
-committed() { curl -sf "${NODES%%,*}/metrics" | awk '/^consort_txs_committed/ {print $2}'; }
+start_testnet "$BIN" "$DIR" "$ACCOUNTS" 7
 T0=$(node_ticks); C0=$(committed)
 "$BIN/consort-bench" --json "$DIR/load.json" load --nodes "$NODES" --accounts "$ACCOUNTS" --seed 7 --secs "$SECS" \
   ${RATE:+--rate "$RATE"} >"$DIR/load.log"

@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+source scripts/bench-testnet.sh
 scripts/bootstrap
 [ -n "${BENCH_BIN:-}" ] || cargo build --quiet --release --workspace --bins
 scripts/build-contracts >/dev/null
@@ -30,24 +31,7 @@ trap cleanup EXIT
 "$BIN/consort-bench" --json "$DIR/contracts.json" contracts --calls "$CALLS" \
   --wasm-dir "$CARGO_TARGET_DIR/wasm32-unknown-unknown/contract"
 
-"$BIN/consort-node" testnet --validators 4 --base-port 0 --out "$DIR/net" \
-  --accounts "$STATE_ACCOUNTS" --accounts-seed "$SEED" >/dev/null
-for i in 0 1 2 3; do
-  RUST_LOG=warn nohup "$BIN/consort-node" start --home "$DIR/net/node$i" >"$DIR/node$i.log" 2>&1 &
-  PIDS+=($!)
-done
-NODES=$(python3 -c 'import json,sys; print(",".join(n["rpc"] for n in json.load(open(sys.argv[1]))))' "$DIR/net/testnet.json")
-for url in ${NODES//,/ }; do
-  for _ in $(seq 1 600); do
-    h=$(curl -sf "$url/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])' 2>/dev/null || echo 0)
-    [ "$h" -ge 2 ] && break; sleep 0.2
-  done
-done
-
-# CPU time of the four nodes and txs committed, around the saturation run: CPU per committed tx is steadier
-# than the rate on a machine whose speed drifts.
-node_ticks() { for p in "${PIDS[@]}"; do echo "/proc/$p/stat"; done | xargs awk '{ s += $14 + $15 } END { print s }'; }
-committed() { curl -sf "${NODES%%,*}/metrics" | awk '/^consort_txs_committed/ {print $2}'; }
+start_testnet "$BIN" "$DIR" "$STATE_ACCOUNTS" "$SEED"
 T0=$(node_ticks); C0=$(committed)
 echo
 "$BIN/consort-bench" --json "$DIR/saturation.json" load --nodes "$NODES" --accounts "$ACCOUNTS" --seed "$SEED" --secs "$SECS"

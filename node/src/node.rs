@@ -98,6 +98,16 @@ impl NodeState {
         Ok(())
     }
 
+    /// Most txs and encoded tx bytes in a block this node proposes: its own preference, within what the
+    /// chain allows.
+    pub fn proposal_limits(&self) -> (usize, usize) {
+        let (local, chain) = (&self.config.consensus, self.limits());
+        (
+            local.block_txs_max.min(chain.block_txs_max as usize),
+            local.block_bytes_max.min(chain.block_bytes_max as usize),
+        )
+    }
+
     pub fn head(&self) -> ChainHead {
         self.head.read().expect("head lock poisoned").clone()
     }
@@ -230,11 +240,8 @@ pub fn open_state(
 pub fn build_block(state: &NodeState, proposer: &Address, now_ms: u64) -> Result<HashedBlock, StoreError> {
     let head = state.head();
     let (txs, tx_hashes) = {
+        let (txs_max, bytes_max) = state.proposal_limits();
         let pool = state.mempool.lock().expect("mempool lock poisoned");
-        // This node's own preference, within what the chain allows.
-        let (local, chain) = (&state.config.consensus, state.limits());
-        let txs_max = local.block_txs_max.min(chain.block_txs_max as usize);
-        let bytes_max = local.block_bytes_max.min(chain.block_bytes_max as usize);
         pool.reap(txs_max, bytes_max, |sender| state.next_nonce(sender))
     };
     let header = BlockHeader {

@@ -268,7 +268,7 @@ impl Host {
     fn value_wait_ms(&self) -> u64 {
         let pool_txs = self.state.mempool.lock().expect("mempool lock poisoned").len();
         let c = &self.state.config.consensus;
-        let full = c.block_txs_max.min(self.state.limits().block_txs_max as usize);
+        let (full, _) = self.state.proposal_limits();
         let interval = match pool_txs {
             0 => c.empty_block_interval_ms,
             n if n >= full => 0,

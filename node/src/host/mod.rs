@@ -20,7 +20,7 @@ use crate::block_check::check_block;
 use crate::consensus::{Core, Effect, Input, TimeoutKind};
 use crate::hashed_block::HashedBlock;
 use crate::network::NetCommand;
-use crate::node::{build_block, commit_decided, NodeState};
+use crate::node::{build_block, commit_decided, CommitOrigin, NodeState};
 use crate::storage::Durability;
 use anyhow::Context;
 use consort_sdk::{Commit, ConsensusMessage, Evidence, Hash, Keypair, Proposal, SyncRequest, SyncResponse, Vote};
@@ -231,7 +231,9 @@ impl Host {
                 break;
             }
             let height = block.header.height;
-            if let Err(e) = commit_decided(&self.state, &HashedBlock::new(block), &commit, Durability::Deferred) {
+            if let Err(e) =
+                commit_decided(&self.state, &HashedBlock::new(block), &commit, CommitOrigin::Peer, Durability::Deferred)
+            {
                 tracing::warn!(%peer, height, error = %e, "refused a synced block");
                 break;
             }
@@ -427,7 +429,7 @@ impl Host {
                     .blocks
                     .remove(&commit.block_hash)
                     .with_context(|| format!("decided block {} is not known to this node", commit.block_hash))?;
-                commit_decided(&self.state, &block, &commit, Durability::Synced)?;
+                commit_decided(&self.state, &block, &commit, CommitOrigin::OwnCore, Durability::Synced)?;
                 self.last_commit = Some(commit);
                 self.enter_height()?;
             }

@@ -284,14 +284,7 @@ pub fn commit_decided(
     match origin {
         CommitOrigin::Peer => validators.verify_commit(&state.chain_id, block.header.height, &block_hash, commit)?,
         // The core decided on these votes; still, a certificate for another block or height is a bug here.
-        CommitOrigin::OwnCore => anyhow::ensure!(
-            commit.height == block.header.height && commit.block_hash == block_hash,
-            "the core's commit certificate is for block {} at height {}, not the decided block {} at height {}",
-            commit.block_hash,
-            commit.height,
-            block_hash,
-            block.header.height
-        ),
+        CommitOrigin::OwnCore => crate::consensus::commit_names(block.header.height, &block_hash, commit)?,
     }
     let executed = execute_block(
         &state.contracts,

@@ -11,5 +11,5 @@ mod vote_keeper;
 pub use self::core::Core;
 pub use io::{Effect, Input, Step, TimeoutKind, TimeoutParams};
 pub use proposer::ProposerSchedule;
-pub use validator_set::{CommitError, Validator, ValidatorSet};
+pub use validator_set::{commit_names, CommitError, Validator, ValidatorSet};
 pub use vote_keeper::FUTURE_ROUNDS_PER_VALIDATOR_MAX;

@@ -85,15 +85,7 @@ impl ValidatorSet {
         block_hash: &consort_sdk::Hash,
         commit: &Commit,
     ) -> Result<(), CommitError> {
-        if commit.height != height {
-            return Err(CommitError::WrongHeight { expected: height, got: commit.height });
-        }
-        if commit.block_hash != *block_hash {
-            return Err(CommitError::WrongBlock {
-                expected: block_hash.to_string(),
-                got: commit.block_hash.to_string(),
-            });
-        }
+        commit_names(height, block_hash, commit)?;
         let vote = commit.vote(chain_id);
         let mut seen = BTreeSet::new();
         let mut signed: u64 = 0;
@@ -111,6 +103,18 @@ impl ValidatorSet {
         }
         Ok(())
     }
+}
+
+/// Checks that `commit` is for `block_hash` at `height`. This is the part of `verify_commit` that does not
+/// look at signatures.
+pub fn commit_names(height: u64, block_hash: &consort_sdk::Hash, commit: &Commit) -> Result<(), CommitError> {
+    if commit.height != height {
+        return Err(CommitError::WrongHeight { expected: height, got: commit.height });
+    }
+    if commit.block_hash != *block_hash {
+        return Err(CommitError::WrongBlock { expected: block_hash.to_string(), got: commit.block_hash.to_string() });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,15 +1,18 @@
 //! Agreement contract calls through the node's executor alone: no consensus, but real RocksDB (one synced
-//! write batch per block), real wasmtime, real signatures. Then the same logic natively on the mock host.
+//! write batch per block), real wasmtime, real signatures. Then the same calls through the same executor
+//! over state in memory with every signature checked ahead (what wasmtime and the executor cost on their
+//! own), and the same logic natively on the mock host.
 
 use consort_contract::mock::MockChain;
 use consort_node::config::StorageConfig;
 use consort_node::contracts::{ContractEngine, ContractLimits};
-use consort_node::exec::{execute_block, CachedState, Executed, TxVerifier};
+use consort_node::exec::{execute_block, CachedState, Executed, SharedState, TxVerifier};
 use consort_node::genesis::{Genesis, GenesisAccount, GenesisValidator};
 use consort_node::hashed_block::HashedBlock;
 use consort_node::storage::{BlockRecord, ChainHead, Durability, Store};
 use consort_sdk::{Action, Address, Block, BlockHeader, Commit, Hash, Keypair, SignedTx, Tx};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,10 +28,17 @@ const WEARERS: u64 = 20;
 const FUNDS: u128 = 1_000_000_000_000_000;
 const PEER: &str = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA";
 
+/// Where a bench chain keeps its state.
+enum Backing {
+    /// RocksDB on disk, read through the node's account cache, as in the node; each block is committed
+    /// with one synced write batch.
+    Disk { store: Store, state: Arc<CachedState> },
+    /// A map in memory; only execution is timed (signatures are checked ahead, untimed).
+    Memory(BTreeMap<Vec<u8>, Vec<u8>>),
+}
+
 struct Chain {
-    store: Store,
-    /// Reads go through the node's account cache, as in the node.
-    state: Arc<CachedState>,
+    backing: Backing,
     engine: ContractEngine,
     verifier: TxVerifier,
     head: ChainHead,
@@ -37,9 +47,8 @@ struct Chain {
 }
 
 impl Chain {
-    fn new(funded: &[Keypair], deployer: &Keypair) -> anyhow::Result<Chain> {
+    fn new(funded: &[Keypair], deployer: &Keypair, in_memory: bool) -> anyhow::Result<Chain> {
         let dir = tempfile::tempdir()?;
-        let store = Store::open(dir.path())?;
         let genesis = Genesis {
             chain_id: CHAIN.into(),
             genesis_time_ms: 0,
@@ -57,11 +66,17 @@ impl Chain {
             blocks: Default::default(),
         };
         let head = ChainHead { height: 0, block_hash: genesis.hash(), block_time_ms: 0, app_hash: genesis.app_hash() };
-        store.init_genesis(genesis.hash(), &genesis.state_writes(), head.clone())?;
+        let backing = if in_memory {
+            Backing::Memory(genesis.state_writes().into_iter().filter_map(|(k, v)| Some((k, v?))).collect())
+        } else {
+            let store = Store::open(dir.path())?;
+            store.init_genesis(genesis.hash(), &genesis.state_writes(), head.clone())?;
+            let state = Arc::new(CachedState::new(store.clone(), StorageConfig::default().account_cache_max));
+            Backing::Disk { store, state }
+        };
         let limits = ContractLimits::default();
         let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16)?;
-        let state = Arc::new(CachedState::new(store.clone(), StorageConfig::default().account_cache_max));
-        Ok(Chain { store, state, engine, verifier: TxVerifier::default(), head, nonces: Default::default(), _dir: dir })
+        Ok(Chain { backing, engine, verifier: TxVerifier::default(), head, nonces: Default::default(), _dir: dir })
     }
 
     fn sign(&mut self, key: &Keypair, action: Action) -> SignedTx {
@@ -71,39 +86,72 @@ impl Chain {
         key.sign_tx(tx)
     }
 
-    /// Executes and durably commits one block, as a node does after consensus.
+    /// Executes and commits one block, as a node does after consensus.
     fn block(&mut self, txs: Vec<SignedTx>) -> anyhow::Result<Executed> {
-        let height = self.head.height + 1;
-        let block = Block {
-            header: BlockHeader {
-                chain_id: CHAIN.into(),
-                height,
-                time_ms: height * 1000,
-                prev_block_hash: self.head.block_hash,
-                txs_hash: Block::txs_hash_of(&txs),
-                last_app_hash: self.head.app_hash,
-                proposer: Address([0; 20]),
-            },
-            txs,
+        self.measured_block(txs, &mut Span::default())
+    }
+
+    /// `block`, timed into `span`: on disk everything a node does with a decided block; in memory only
+    /// its execution.
+    fn measured_block(&mut self, txs: Vec<SignedTx>, span: &mut Span) -> anyhow::Result<Executed> {
+        let (calls, height) = (txs.len(), self.head.height + 1);
+        let header = BlockHeader {
+            chain_id: CHAIN.into(),
+            height,
+            time_ms: height * 1000,
+            prev_block_hash: self.head.block_hash,
+            txs_hash: Hash::ZERO,
+            last_app_hash: self.head.app_hash,
+            proposer: Address([0; 20]),
         };
-        let block = HashedBlock::new(block);
-        let executed =
-            execute_block(&self.engine, &self.verifier, self.state.clone(), &block, CHAIN, &self.head.app_hash)?;
-        let block = block.block;
-        let block_hash = block.hash();
-        let commit = Commit { height, round: 0, block_hash, signatures: vec![] };
+        let prev_app_hash = self.head.app_hash;
+        let (engine, verifier) = (&self.engine, &self.verifier);
+        let (block_hash, executed) = match &mut self.backing {
+            Backing::Disk { store, state } => span.measure(calls, || -> anyhow::Result<_> {
+                let block = HashedBlock::new(Block {
+                    header: BlockHeader { txs_hash: Block::txs_hash_of(&txs), ..header },
+                    txs,
+                });
+                let executed = execute_block(engine, verifier, state.clone(), &block, CHAIN, &prev_app_hash)?;
+                let block_hash = block.block.hash();
+                let commit = Commit { height, round: 0, block_hash, signatures: vec![] };
+                let head = ChainHead { height, block_hash, block_time_ms: height * 1000, app_hash: executed.app_hash };
+                store.commit_block(
+                    BlockRecord {
+                        block: &block.block,
+                        commit: &commit,
+                        receipts: &executed.receipts,
+                        state_writes: &executed.state_writes,
+                        head,
+                    },
+                    Durability::Synced,
+                )?;
+                state.apply(&executed.state_writes);
+                Ok((block_hash, executed))
+            })?,
+            Backing::Memory(map) => {
+                let block = HashedBlock::new(Block {
+                    header: BlockHeader { txs_hash: Block::txs_hash_of(&txs), ..header },
+                    txs,
+                });
+                let signed: Vec<&SignedTx> = block.block.txs.iter().collect();
+                anyhow::ensure!(
+                    verifier.verify(&signed, &block.tx_hashes).iter().all(|ok| *ok),
+                    "a benchmark tx is badly signed"
+                );
+                let state: SharedState = Arc::new(map.clone());
+                let executed =
+                    span.measure(calls, || execute_block(engine, verifier, state, &block, CHAIN, &prev_app_hash))?;
+                for (key, value) in &executed.state_writes {
+                    match value {
+                        Some(value) => map.insert(key.clone(), value.clone()),
+                        None => map.remove(key),
+                    };
+                }
+                (block.block.hash(), executed)
+            }
+        };
         self.head = ChainHead { height, block_hash, block_time_ms: height * 1000, app_hash: executed.app_hash };
-        self.store.commit_block(
-            BlockRecord {
-                block: &block,
-                commit: &commit,
-                receipts: &executed.receipts,
-                state_writes: &executed.state_writes,
-                head: self.head.clone(),
-            },
-            Durability::Synced,
-        )?;
-        self.state.apply(&executed.state_writes);
         if let Some(failed) = executed.receipts.iter().find(|r| !r.is_success()) {
             anyhow::bail!("a benchmark tx failed: {:?}", failed.outcome);
         }
@@ -120,7 +168,7 @@ impl Chain {
         let mut rest = txs;
         while !rest.is_empty() {
             let tail = rest.split_off(rest.len().min(BLOCK_TXS));
-            span.measure(rest.len(), || self.block(rest))?;
+            self.measured_block(rest, &mut span)?;
             rest = tail;
         }
         Ok(span)
@@ -185,7 +233,7 @@ struct Rates {
     purchase: Span,
 }
 
-fn wasm_rates(wasm_dir: &Path, calls: usize) -> anyhow::Result<Rates> {
+fn wasm_rates(wasm_dir: &Path, calls: usize, in_memory: bool) -> anyhow::Result<Rates> {
     let admin = Keypair::derived(1, 0);
     let payers = keys(2, calls as u64);
     let parties = keys(3, PARTIES);
@@ -193,7 +241,7 @@ fn wasm_rates(wasm_dir: &Path, calls: usize) -> anyhow::Result<Rates> {
     let buyers = keys(5, calls as u64);
     let funded: Vec<Keypair> =
         [vec![admin.clone()], payers.clone(), parties.clone(), wearers.clone(), buyers.clone()].concat();
-    let mut chain = Chain::new(&funded, &admin)?;
+    let mut chain = Chain::new(&funded, &admin, in_memory)?;
     let split_code = std::fs::read(wasm_dir.join("revenue_split.wasm"))?;
     let shoe_code = std::fs::read(wasm_dir.join("shoe_data.wasm"))?;
     let store = vec![
@@ -219,7 +267,7 @@ fn wasm_rates(wasm_dir: &Path, calls: usize) -> anyhow::Result<Rates> {
     for round in withdrawals {
         let refill = chain.call(&admin, split, json!({"pay": {}}), 5_000_000);
         chain.block(vec![refill])?;
-        withdraw.measure(round.len(), || chain.block(round))?;
+        chain.measured_block(round, &mut withdraw)?;
     }
 
     let terms = json!({"brand": "Bench", "wearer_share_bps": 7000, "categories": ["steps"], "units_per_pair": 1, "sync_bonus_units": 0});
@@ -304,24 +352,40 @@ fn native_rates(calls: usize) -> anyhow::Result<Rates> {
 }
 
 pub fn run(wasm_dir: &Path, calls: usize) -> anyhow::Result<Value> {
-    let wasm = wasm_rates(wasm_dir, calls)?;
+    let wasm = wasm_rates(wasm_dir, calls, false)?;
+    let memory = wasm_rates(wasm_dir, calls, true)?;
     let native = native_rates(calls)?;
     println!("contract calls/s ({calls} per kind; executor = signature check + wasmtime + RocksDB commit per block of {BLOCK_TXS})");
-    println!("  {:<32} {:>10} {:>14} {:>10} {:>12}", "call", "executor", "CPU µs/call", "native", "wasm/native");
+    println!(
+        "  in memory = the same executor and wasmtime over a map, signatures checked ahead: what the VM costs alone"
+    );
+    println!(
+        "  {:<32} {:>10} {:>12} {:>10} {:>12} {:>10} {:>12} {:>10}",
+        "call", "executor", "CPU µs/call", "in memory", "CPU µs/call", "native", "wasm/native", "mem/native"
+    );
     let mut rows = Vec::new();
-    for (name, w, n) in [
-        ("revenue-split pay", wasm.pay, native.pay),
-        ("revenue-split withdraw (50)", wasm.withdraw, native.withdraw),
-        ("shoe-data purchase (20 wearers)", wasm.purchase, native.purchase),
+    for (name, w, m, n) in [
+        ("revenue-split pay", wasm.pay, memory.pay, native.pay),
+        ("revenue-split withdraw (50)", wasm.withdraw, memory.withdraw, native.withdraw),
+        ("shoe-data purchase (20 wearers)", wasm.purchase, memory.purchase, native.purchase),
     ] {
-        let (w_rate, n_rate, cpu) = (w.per_sec(), n.per_sec(), w.cpu_us_per_call());
-        println!("  {name:<32} {w_rate:>10.0} {cpu:>14.1} {n_rate:>10.0} {:>12.1}", n_rate / w_rate);
-        rows.push(json!({"call": name, "executor_per_sec": w_rate, "executor_cpu_us_per_call": cpu,
-            "native_per_sec": n_rate, "wasm_over_native": n_rate / w_rate}));
+        let (w_rate, m_rate, n_rate) = (w.per_sec(), m.per_sec(), n.per_sec());
+        let (w_cpu, m_cpu) = (w.cpu_us_per_call(), m.cpu_us_per_call());
+        println!(
+            "  {name:<32} {w_rate:>10.0} {w_cpu:>12.1} {m_rate:>10.0} {m_cpu:>12.1} {n_rate:>10.0} {:>12.1} {:>10.1}",
+            n_rate / w_rate,
+            n_rate / m_rate
+        );
+        rows.push(json!({"call": name, "executor_per_sec": w_rate, "executor_cpu_us_per_call": w_cpu,
+            "memory_per_sec": m_rate, "memory_cpu_us_per_call": m_cpu,
+            "native_per_sec": n_rate, "wasm_over_native": n_rate / w_rate, "memory_over_native": n_rate / m_rate}));
     }
     let (t_rate, t_cpu) = (wasm.transfer.per_sec(), wasm.transfer.cpu_us_per_call());
-    println!("  {:<32} {t_rate:>10.0} {t_cpu:>14.1}   (the executor's floor: no contract)", "native transfer");
-    Ok(
-        json!({ "calls": calls, "block_txs": BLOCK_TXS, "transfer_per_sec": t_rate, "transfer_cpu_us_per_call": t_cpu, "rows": rows }),
-    )
+    let (tm_rate, tm_cpu) = (memory.transfer.per_sec(), memory.transfer.cpu_us_per_call());
+    println!(
+        "  {:<32} {t_rate:>10.0} {t_cpu:>12.1} {tm_rate:>10.0} {tm_cpu:>12.1}   (the executor's floor: no contract)",
+        "native transfer"
+    );
+    Ok(json!({ "calls": calls, "block_txs": BLOCK_TXS, "transfer_per_sec": t_rate, "transfer_cpu_us_per_call": t_cpu,
+        "memory_transfer_per_sec": tm_rate, "memory_transfer_cpu_us_per_call": tm_cpu, "rows": rows }))
 }

@@ -32,9 +32,10 @@ const PEER: &str = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA";
 enum Backing {
     /// RocksDB on disk, read through the node's account cache, as in the node; each block is committed
     /// with one synced write batch.
-    Disk { store: Store, state: Arc<CachedState> },
-    /// A map in memory; only execution is timed (signatures are checked ahead, untimed).
-    Memory(BTreeMap<Vec<u8>, Vec<u8>>),
+    Disk { store: Store, state: Arc<CachedState>, _dir: tempfile::TempDir },
+    /// A map in memory; only execution is timed (signatures are checked ahead, untimed). Shared with the
+    /// executor for a block and updated in place once it is done (cloned only if something still holds it).
+    Memory(Arc<BTreeMap<Vec<u8>, Vec<u8>>>),
 }
 
 struct Chain {
@@ -43,12 +44,10 @@ struct Chain {
     verifier: TxVerifier,
     head: ChainHead,
     nonces: std::collections::HashMap<Address, u64>,
-    _dir: tempfile::TempDir,
 }
 
 impl Chain {
     fn new(funded: &[Keypair], deployer: &Keypair, in_memory: bool) -> anyhow::Result<Chain> {
-        let dir = tempfile::tempdir()?;
         let genesis = Genesis {
             chain_id: CHAIN.into(),
             genesis_time_ms: 0,
@@ -67,16 +66,17 @@ impl Chain {
         };
         let head = ChainHead { height: 0, block_hash: genesis.hash(), block_time_ms: 0, app_hash: genesis.app_hash() };
         let backing = if in_memory {
-            Backing::Memory(genesis.state_writes().into_iter().filter_map(|(k, v)| Some((k, v?))).collect())
+            Backing::Memory(Arc::new(genesis.state_writes().into_iter().filter_map(|(k, v)| Some((k, v?))).collect()))
         } else {
+            let dir = tempfile::tempdir()?;
             let store = Store::open(dir.path())?;
             store.init_genesis(genesis.hash(), &genesis.state_writes(), head.clone())?;
             let state = Arc::new(CachedState::new(store.clone(), StorageConfig::default().account_cache_max));
-            Backing::Disk { store, state }
+            Backing::Disk { store, state, _dir: dir }
         };
         let limits = ContractLimits::default();
         let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16)?;
-        Ok(Chain { backing, engine, verifier: TxVerifier::default(), head, nonces: Default::default(), _dir: dir })
+        Ok(Chain { backing, engine, verifier: TxVerifier::default(), head, nonces: Default::default() })
     }
 
     fn sign(&mut self, key: &Keypair, action: Action) -> SignedTx {
@@ -104,14 +104,14 @@ impl Chain {
             last_app_hash: self.head.app_hash,
             proposer: Address([0; 20]),
         };
+        let build = move |txs: Vec<SignedTx>| {
+            HashedBlock::new(Block { header: BlockHeader { txs_hash: Block::txs_hash_of(&txs), ..header }, txs })
+        };
         let prev_app_hash = self.head.app_hash;
         let (engine, verifier) = (&self.engine, &self.verifier);
         let (block_hash, executed) = match &mut self.backing {
-            Backing::Disk { store, state } => span.measure(calls, || -> anyhow::Result<_> {
-                let block = HashedBlock::new(Block {
-                    header: BlockHeader { txs_hash: Block::txs_hash_of(&txs), ..header },
-                    txs,
-                });
+            Backing::Disk { store, state, .. } => span.measure(calls, || -> anyhow::Result<_> {
+                let block = build(txs);
                 let executed = execute_block(engine, verifier, state.clone(), &block, CHAIN, &prev_app_hash)?;
                 let block_hash = block.block.hash();
                 let commit = Commit { height, round: 0, block_hash, signatures: vec![] };
@@ -130,18 +130,16 @@ impl Chain {
                 Ok((block_hash, executed))
             })?,
             Backing::Memory(map) => {
-                let block = HashedBlock::new(Block {
-                    header: BlockHeader { txs_hash: Block::txs_hash_of(&txs), ..header },
-                    txs,
-                });
+                let block = build(txs);
                 let signed: Vec<&SignedTx> = block.block.txs.iter().collect();
                 anyhow::ensure!(
                     verifier.verify(&signed, &block.tx_hashes).iter().all(|ok| *ok),
                     "a benchmark tx is badly signed"
                 );
-                let state: SharedState = Arc::new(map.clone());
+                let state: SharedState = map.clone();
                 let executed =
                     span.measure(calls, || execute_block(engine, verifier, state, &block, CHAIN, &prev_app_hash))?;
+                let map = Arc::make_mut(map);
                 for (key, value) in &executed.state_writes {
                     match value {
                         Some(value) => map.insert(key.clone(), value.clone()),

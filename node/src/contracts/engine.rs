@@ -40,6 +40,9 @@ const TABLE_KEEP_RESIDENT: usize = 64 * 1024;
 /// Slots kept warm for modules not in use; each keeps up to MEMORY_KEEP_RESIDENT resident.
 const UNUSED_WARM_SLOTS_MAX: u32 = 4;
 
+/// Set (to anything) to have wasmtime write /tmp/perf-<pid>.map for `perf`.
+const PERFMAP_ENV: &str = "CONSORT_WASM_PERFMAP";
+
 /// A module ready to run: linked, with its exports resolved once so that a call skips the name lookups.
 #[derive(Clone)]
 pub struct Prepared {
@@ -106,6 +109,11 @@ fn config(stack_bytes_max: u32) -> Config {
         // more than the contract's own code for a small call.
         .signals_based_traps(false)
         .memory_guard_size(0);
+    // For profiling only: `perf report` then names the functions of contracts (built with symbols, e.g.
+    // CARGO_PROFILE_CONTRACT_STRIP=debuginfo) instead of lumping them as [JIT]. Output is unaffected.
+    if std::env::var_os(PERFMAP_ENV).is_some() {
+        c.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     c
 }
 

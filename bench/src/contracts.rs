@@ -1,12 +1,14 @@
 //! Agreement contract calls through the node's executor alone: no consensus, but real RocksDB (one synced
 //! write batch per block), real wasmtime, real signatures. Then the same calls through the same executor
 //! over state in memory with every signature checked ahead (what wasmtime and the executor cost on their
-//! own), and the same logic natively on the mock host.
+//! own), and the same logic natively on the mock host. Last, the engine alone without the executor: a
+//! `pay` call, and a call the module refuses at once, which costs what every call costs whatever it does.
 
 use consort_contract::mock::MockChain;
+use consort_contract::{Env, Info};
 use consort_node::config::StorageConfig;
-use consort_node::contracts::{ContractEngine, ContractLimits};
-use consort_node::exec::{execute_block, CachedState, Executed, SharedState, TxVerifier};
+use consort_node::contracts::{run_mut, run_query, CallRequest, ContractEngine, ContractLimits};
+use consort_node::exec::{execute_block, CachedState, Executed, Overlay, SharedState, TxVerifier};
 use consort_node::genesis::{Genesis, GenesisAccount, GenesisValidator};
 use consort_node::hashed_block::HashedBlock;
 use consort_node::storage::{BlockRecord, ChainHead, Durability, Store};
@@ -349,10 +351,48 @@ fn native_rates(calls: usize) -> anyhow::Result<Rates> {
     Ok(Rates { transfer: Span::default(), pay, withdraw, purchase })
 }
 
+/// Contract calls straight through the engine (no tx, executor or block): `pay`, then a query the module
+/// refuses as soon as it has parsed the message, its context and the result being all it handles.
+fn engine_rates(wasm_dir: &Path, calls: usize) -> anyhow::Result<(Span, Span)> {
+    let code = std::fs::read(wasm_dir.join("revenue_split.wasm"))?;
+    let limits = ContractLimits::default();
+    let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16)?;
+    let module = engine.prepare(&Hash::digest(&code), &code)?;
+    let state: SharedState = Arc::new(BTreeMap::<Vec<u8>, Vec<u8>>::new());
+    let mut overlay = Overlay::new(state);
+    let contract = Address([7; 20]);
+    let parties: Vec<Value> =
+        keys(3, PARTIES).iter().map(|p| json!({"address": p.address().to_string(), "share": 1})).collect();
+    let instantiate_msg = json!({"title": "bench", "parties": parties}).to_string();
+    let env = Env { chain_id: CHAIN.into(), height: 1, time_ms: 1000, contract: contract.to_string() };
+    let info = Info { sender: Keypair::derived(2, 0).address().to_string(), funds: 1_000_003 };
+    let request = |entry, msg, info| CallRequest { entry, contract, env: env.clone(), info, msg, gas_limit: GAS };
+    let instantiate = request("instantiate", instantiate_msg.as_bytes(), Some(info.clone()));
+    run_mut(&engine, &module, &mut overlay, &instantiate).result.map_err(anyhow::Error::msg)?;
+    let (mut pay, mut refused) = (Span::default(), Span::default());
+    let pay_request = request("execute", br#"{"pay":{}}"#, Some(info));
+    pay.measure(calls, || -> anyhow::Result<()> {
+        for _ in 0..calls {
+            run_mut(&engine, &module, &mut overlay, &pay_request).result.map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
+    })?;
+    let refused_request = request("query", br#"{"no_such_query":{}}"#, None);
+    refused.measure(calls, || -> anyhow::Result<()> {
+        for _ in 0..calls {
+            let outcome = run_query(&engine, &module, &mut overlay, &refused_request);
+            anyhow::ensure!(outcome.result.is_err(), "the module answered a query it does not have");
+        }
+        Ok(())
+    })?;
+    Ok((pay, refused))
+}
+
 pub fn run(wasm_dir: &Path, calls: usize) -> anyhow::Result<Value> {
     let wasm = wasm_rates(wasm_dir, calls, false)?;
     let memory = wasm_rates(wasm_dir, calls, true)?;
     let native = native_rates(calls)?;
+    let (engine_pay, refused) = engine_rates(wasm_dir, calls)?;
     println!("contract calls/s ({calls} per kind; executor = signature check + wasmtime + RocksDB commit per block of {BLOCK_TXS})");
     println!(
         "  in memory = the same executor and wasmtime over a map, signatures checked ahead: what the VM costs alone"
@@ -384,6 +424,14 @@ pub fn run(wasm_dir: &Path, calls: usize) -> anyhow::Result<Value> {
         "  {:<32} {t_rate:>10.0} {t_cpu:>12.1} {tm_rate:>10.0} {tm_cpu:>12.1}   (the executor's floor: no contract)",
         "native transfer"
     );
+    println!("  the engine alone (no tx, no executor), CPU µs/call:");
+    let (pay_cpu, refused_cpu) = (engine_pay.cpu_us_per_call(), refused.cpu_us_per_call());
+    println!("  {:<32} {pay_cpu:>10.1}", "revenue-split pay");
+    println!(
+        "  {:<32} {refused_cpu:>10.1}   (instance, context, message, result: every call's floor)",
+        "a query refused at once"
+    );
     Ok(json!({ "calls": calls, "block_txs": BLOCK_TXS, "transfer_per_sec": t_rate, "transfer_cpu_us_per_call": t_cpu,
-        "memory_transfer_per_sec": tm_rate, "memory_transfer_cpu_us_per_call": tm_cpu, "rows": rows }))
+        "memory_transfer_per_sec": tm_rate, "memory_transfer_cpu_us_per_call": tm_cpu, "rows": rows,
+        "engine_pay_cpu_us_per_call": pay_cpu, "engine_refused_query_cpu_us_per_call": refused_cpu }))
 }

@@ -16,6 +16,9 @@ pub const QUERY_SLOT_WAIT: Duration = Duration::from_secs(2);
 struct InUse {
     all: u32,
     queries: u32,
+    /// Calls blocked in `freed.wait`: a freed slot wakes them only if there are any, since a notify is a
+    /// futex syscall even when nobody waits (one per contract call otherwise).
+    waiting: u32,
 }
 
 pub struct InstanceSlots {
@@ -51,7 +54,9 @@ impl InstanceSlots {
     pub fn for_block(&self) -> Slot<'_> {
         let mut in_use = self.lock();
         while in_use.all >= self.total {
+            in_use.waiting += 1;
             in_use = self.freed.wait(in_use).expect("instance slot lock poisoned");
+            in_use.waiting -= 1;
         }
         in_use.all += 1;
         Slot { slots: self, query: false }
@@ -63,7 +68,9 @@ impl InstanceSlots {
         let mut in_use = self.lock();
         while in_use.all >= self.total || in_use.queries >= self.queries_max {
             let left = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())?;
+            in_use.waiting += 1;
             in_use = self.freed.wait_timeout(in_use, left).expect("instance slot lock poisoned").0;
+            in_use.waiting -= 1;
         }
         in_use.all += 1;
         in_use.queries += 1;
@@ -78,8 +85,11 @@ impl Drop for Slot<'_> {
         if self.query {
             in_use.queries -= 1;
         }
+        let anyone_waiting = in_use.waiting > 0;
         drop(in_use);
-        self.slots.freed.notify_all();
+        if anyone_waiting {
+            self.slots.freed.notify_all();
+        }
     }
 }
 
@@ -112,5 +122,24 @@ mod tests {
         drop(held);
         waiter.join().expect("the waiting block call never got a slot");
         assert!(slots.for_query(Duration::ZERO).is_some(), "the waiter's slot was not freed");
+    }
+
+    /// A freed slot wakes a waiting query (wakes are skipped only when nobody waits): without the wake it
+    /// would time out and get nothing.
+    #[test]
+    fn a_waiting_query_gets_the_next_freed_slot() {
+        let slots = std::sync::Arc::new(InstanceSlots::new(2, 1));
+        let held = slots.for_query(Duration::ZERO).expect("the one query slot");
+        let waiter = {
+            let slots = slots.clone();
+            std::thread::spawn(move || slots.for_query(Duration::from_secs(120)).is_some())
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while slots.lock().waiting == 0 {
+            assert!(Instant::now() < deadline, "the query never started waiting");
+            std::thread::yield_now();
+        }
+        drop(held);
+        assert!(waiter.join().expect("the waiting query panicked"), "the waiting query was never woken");
     }
 }

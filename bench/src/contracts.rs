@@ -76,9 +76,13 @@ impl Chain {
             let state = Arc::new(CachedState::new(store.clone(), StorageConfig::default().account_cache_max));
             Backing::Disk { store, state, _dir: dir }
         };
-        let limits = ContractLimits::default();
-        let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16)?;
-        Ok(Chain { backing, engine, verifier: TxVerifier::default(), head, nonces: Default::default() })
+        Ok(Chain {
+            backing,
+            engine: bench_engine()?,
+            verifier: TxVerifier::default(),
+            head,
+            nonces: Default::default(),
+        })
     }
 
     fn sign(&mut self, key: &Keypair, action: Action) -> SignedTx {
@@ -211,6 +215,18 @@ impl Span {
     }
 }
 
+/// The engine every wasm run uses: the default limits, a cache of 16 modules.
+fn bench_engine() -> anyhow::Result<ContractEngine> {
+    let limits = ContractLimits::default();
+    ContractEngine::new(&limits, limits.stack_bytes_max, 16)
+}
+
+/// Revenue-split terms: `parties` in equal shares.
+fn split_terms(parties: impl IntoIterator<Item = String>) -> Value {
+    let shares: Vec<Value> = parties.into_iter().map(|a| json!({"address": a, "share": 1})).collect();
+    json!({"title": "bench", "parties": shares})
+}
+
 fn keys(family: u64, n: u64) -> Vec<Keypair> {
     (0..n).map(|i| Keypair::derived(family, i)).collect()
 }
@@ -250,8 +266,8 @@ fn wasm_rates(wasm_dir: &Path, calls: usize, in_memory: bool) -> anyhow::Result<
     ];
     chain.block(store)?;
 
-    let shares: Vec<Value> = parties.iter().map(|p| json!({"address": p.address().to_string(), "share": 1})).collect();
-    let split = instantiate(&mut chain, &admin, &split_code, json!({"title": "bench", "parties": shares}))?;
+    let terms = split_terms(parties.iter().map(|p| p.address().to_string()));
+    let split = instantiate(&mut chain, &admin, &split_code, terms)?;
     let pays: Vec<SignedTx> = payers.iter().map(|p| chain.call(p, split, json!({"pay": {}}), 1_000_003)).collect();
     let pay = chain.timed(pays)?;
     // The executor's floor for any tx: a native transfer (signature, nonce, balances, receipt, commit).
@@ -304,9 +320,8 @@ fn native_rates(calls: usize) -> anyhow::Result<Rates> {
     let admin = consort_contract::mock::address("admin");
     chain.fund(&admin, u128::MAX / 4);
     let parties: Vec<String> = (0..PARTIES).map(|i| consort_contract::mock::address(&format!("party{i}"))).collect();
-    let shares: Vec<Value> = parties.iter().map(|p| json!({"address": p, "share": 1})).collect();
     let split = chain
-        .instantiate(revenue_split::contract(), &admin, &json!({"title": "bench", "parties": shares}), 0)
+        .instantiate(revenue_split::contract(), &admin, &split_terms(parties.iter().cloned()), 0)
         .map_err(anyhow::Error::msg)?;
     let mut pay = Span::default();
     pay.measure(calls, || -> anyhow::Result<()> {
@@ -355,15 +370,12 @@ fn native_rates(calls: usize) -> anyhow::Result<Rates> {
 /// refuses as soon as it has parsed the message, its context and the result being all it handles.
 fn engine_rates(wasm_dir: &Path, calls: usize) -> anyhow::Result<(Span, Span)> {
     let code = std::fs::read(wasm_dir.join("revenue_split.wasm"))?;
-    let limits = ContractLimits::default();
-    let engine = ContractEngine::new(&limits, limits.stack_bytes_max, 16)?;
+    let engine = bench_engine()?;
     let module = engine.prepare(&Hash::digest(&code), &code)?;
     let state: SharedState = Arc::new(BTreeMap::<Vec<u8>, Vec<u8>>::new());
     let mut overlay = Overlay::new(state);
     let contract = Address([7; 20]);
-    let parties: Vec<Value> =
-        keys(3, PARTIES).iter().map(|p| json!({"address": p.address().to_string(), "share": 1})).collect();
-    let instantiate_msg = json!({"title": "bench", "parties": parties}).to_string();
+    let instantiate_msg = split_terms(keys(3, PARTIES).iter().map(|p| p.address().to_string())).to_string();
     let env = Env { chain_id: CHAIN.into(), height: 1, time_ms: 1000, contract: contract.to_string() };
     let info = Info { sender: Keypair::derived(2, 0).address().to_string(), funds: 1_000_003 };
     let request = |entry, msg, info| CallRequest { entry, contract, env: env.clone(), info, msg, gas_limit: GAS };

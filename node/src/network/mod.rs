@@ -3,6 +3,8 @@
 //! and an allow-list that refuses any peer that is not a consortium member at connection time.
 
 mod gossip_check;
+#[cfg(test)]
+mod relay_tests;
 mod swarm;
 mod sync_codec;
 

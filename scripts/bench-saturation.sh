@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One load run against a fresh 4-validator testnet, for interleaved A/B pairs of builds on a machine whose
 # speed drifts: prints blocks, latency and refusals, committed tx/s, the 4 nodes' CPU µs per committed tx
-# and each node's signature checks (ahead of execution / by the executor).
+# and each node's signature checks (ahead of execution / by the executor), blocks decided after round 0 and
+# gossip dropped.
 #   scripts/bench-saturation.sh DIR [SECS]    consort-node and consort-bench from DIR; 30 s at saturation
 #   RATE=7000 scripts/bench-saturation.sh DIR  an offered rate instead
 # Node settings come from CONSORT__* variables, e.g. CONSORT__CONSENSUS__BLOCK_INTERVAL_MIN_MS=300.
@@ -22,7 +23,7 @@ T0=$(node_ticks); C0=$(committed)
 T1=$(node_ticks); C1=$(committed)
 grep -E "blocks|latency|refused" "$DIR/load.log"
 for url in ${NODES//,/ }; do
-  curl -sf "$url/metrics" | awk '/^consort_signatures_checked/ {printf "%s=%s ", $1, $2}'; echo
+  curl -sf "$url/metrics" | awk '/^consort_(signatures_checked|blocks_past_round_zero|gossip_dropped)/ {printf "%s=%s ", $1, $2}'; echo
 done
 python3 - "$T0" "$T1" "$C0" "$C1" "$DIR/load.json" <<'PY'
 import json, os, sys

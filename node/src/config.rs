@@ -334,15 +334,21 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
     fn unknown_keys_and_bad_values_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
-        std::fs::write(&path, "[rpc]\nlisten = \"nope\"\n").unwrap();
-        assert!(NodeConfig::load(&path).is_err());
-        std::fs::write(&path, "[mempool]\ntxs_maxx = 3\n").unwrap();
-        assert!(NodeConfig::load(&path).is_err());
-        std::fs::write(&path, "[consensus]\nblock_interval_min_ms = 3000\ntimeout_propose_ms = 3000\n").unwrap();
-        let e = NodeConfig::load(&path).unwrap_err().to_string();
-        assert!(e.contains("block_interval_min_ms must be below"), "{e}");
+        // In a jail too: the environment is the process's, and the test above sets CONSORT__ variables in
+        // its own jail (which holds a lock), so running beside it this one saw mempool.txs_max = 0.
+        figment::Jail::expect_with(|_| {
+            std::fs::write(&path, "[rpc]\nlisten = \"nope\"\n").unwrap();
+            assert!(NodeConfig::load(&path).is_err());
+            std::fs::write(&path, "[mempool]\ntxs_maxx = 3\n").unwrap();
+            assert!(NodeConfig::load(&path).is_err());
+            std::fs::write(&path, "[consensus]\nblock_interval_min_ms = 3000\ntimeout_propose_ms = 3000\n").unwrap();
+            let e = NodeConfig::load(&path).unwrap_err().to_string();
+            assert!(e.contains("block_interval_min_ms must be below"), "{e}");
+            Ok(())
+        });
     }
 }

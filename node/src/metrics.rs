@@ -25,6 +25,7 @@ pub struct Metrics {
     pub mempool_txs: Gauge,
     pub txs_rejected: Family<ReasonLabel, Counter>,
     pub blocks_synced: Counter,
+    pub blocks_past_round_zero: Counter,
     /// Handed to the node's `TxVerifier`, which counts into them.
     pub signatures_checked: crate::exec::SignatureCounts,
     pub votes_received: Counter,
@@ -48,6 +49,7 @@ impl Metrics {
             mempool_txs: Gauge::default(),
             txs_rejected: Family::default(),
             blocks_synced: Counter::default(),
+            blocks_past_round_zero: Counter::default(),
             signatures_checked: Default::default(),
             votes_received: Counter::default(),
             sync_lag: Gauge::default(),
@@ -84,6 +86,11 @@ impl Metrics {
             m.signatures_checked.executing.clone(),
         );
         registry.register("blocks_synced", "Blocks committed from block sync", m.blocks_synced.clone());
+        registry.register(
+            "blocks_past_round_zero",
+            "Committed blocks decided after round 0: a proposal or votes missed their round's timeouts",
+            m.blocks_past_round_zero.clone(),
+        );
         registry.register("votes_received", "Consensus votes received from peers", m.votes_received.clone());
         registry.register("sync_lag", "Heights between ours and the highest a peer has shown us", m.sync_lag.clone());
         registry.register("peers_connected", "Member peers connected", m.network.peers_connected.clone());
@@ -96,6 +103,13 @@ impl Metrics {
             "gossip_rejected",
             "Gossip messages that failed our checks",
             m.network.gossip_rejected.clone(),
+        );
+        registry.register(
+            "gossip_dropped",
+            "Gossip dropped, by what: this node's consensus messages or txs (its network queue was full), \
+             received messages (the host's inbox or the tx admission queue was full), or messages a slow \
+             peer's queue refused or let expire",
+            m.network.gossip_dropped.clone(),
         );
         Metrics { registry, ..m }
     }

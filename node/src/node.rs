@@ -146,7 +146,9 @@ impl NodeState {
     /// Gossips an admitted tx to the other members (when there is a network).
     pub fn gossip_tx(&self, bytes: Vec<u8>) {
         if let Some(net) = self.tx_gossip.get() {
-            let _ = net.try_send(NetCommand::PublishTx(bytes));
+            if net.try_send(NetCommand::PublishTx(bytes)).is_err() {
+                self.metrics.network.dropped("txs", 1);
+            }
         }
     }
 
@@ -321,6 +323,9 @@ pub fn commit_decided(
     let failed = executed.receipts.iter().filter(|r| matches!(r.outcome, TxOutcome::Failed { .. })).count();
     state.metrics.height.set(new_head.height as i64);
     state.metrics.blocks_committed.inc();
+    if commit.round > 0 {
+        state.metrics.blocks_past_round_zero.inc();
+    }
     state.metrics.txs_committed.inc_by(block.txs.len() as u64);
     state.metrics.txs_failed.inc_by(failed as u64);
     // No subscriber is fine: events are best effort, the chain is the record.

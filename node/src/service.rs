@@ -122,12 +122,17 @@ fn start_network(
             NetEvent::PeerAhead(peer) => HostEvent::PeerAhead(peer),
             NetEvent::Txs(batch) => {
                 // A full queue drops the batch: its txs still reach us in the block that includes them.
-                let _ = gossiped.try_send(batch);
+                let count = batch.len() as u64;
+                if gossiped.try_send(batch).is_err() {
+                    sink_state.metrics.network.dropped("txs_received", count);
+                }
                 return;
             }
         };
         // A full inbox drops the message; the sender re-broadcasts until the height is decided.
-        let _ = sink_state.host_events.try_send(to_host);
+        if sink_state.host_events.try_send(to_host).is_err() {
+            sink_state.metrics.network.dropped("host_inbox_full", 1);
+        }
     });
     let handle = crate::network::spawn(
         config,

@@ -256,6 +256,12 @@ impl Core {
             }
             let before = (self.round, self.step, out.len());
             self.try_decide(out);
+            // A decision ends the height: nothing after it, or the host would carry out a timer or vote of this
+            // height after it has entered the next (a precommit timeout scheduled by the very precommit that
+            // decided fired one timeout later in the next height's round 0 and pushed it to round 1).
+            if self.decided.is_some() {
+                return;
+            }
             self.try_skip_round(out);
             self.rules_of_current_round(out);
             if (self.round, self.step, out.len()) == before {
@@ -355,5 +361,62 @@ impl Core {
         {
             self.schedule(r, TimeoutKind::Precommit, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consensus::Validator;
+    use consort_sdk::{Address, PublicKey, Signature};
+
+    const VALUE: Hash = Hash([7; 32]);
+
+    fn key(i: usize) -> PublicKey {
+        PublicKey([i as u8 + 1; 32])
+    }
+
+    fn four_validators() -> ValidatorSet {
+        let validator = |i: usize| Validator {
+            name: format!("v{i}"),
+            public_key: key(i),
+            address: Address([i as u8; 20]),
+            power: 1,
+        };
+        ValidatorSet::new((0..4).map(validator).collect())
+    }
+
+    /// The core checks no signatures (the gossip check did), so unsigned votes stand in for signed ones.
+    fn vote(i: usize, kind: VoteKind) -> Input {
+        let vote = Vote { chain_id: "c".into(), height: 1, round: 0, kind, block_hash: Some(VALUE) };
+        Input::Vote(SignedVote { vote, validator: key(i), signature: Signature([0; 64]) })
+    }
+
+    #[test]
+    fn the_precommit_that_decides_is_the_last_thing_a_height_does() {
+        let proposer = Core::new("c", 1, four_validators(), None, TimeoutParams::default()).proposer(0);
+        let me = (proposer + 1) % 4;
+        let mut core = Core::new("c", 1, four_validators(), Some(me), TimeoutParams::default());
+        core.step_input(Input::Start);
+        let proposal = Proposal { chain_id: "c".into(), height: 1, round: 0, pol_round: None, block_hash: VALUE };
+        let signed = SignedProposal { proposal, proposer: key(proposer), signature: Signature([0; 64]) };
+        core.step_input(Input::Proposal { proposal: signed, valid: true });
+        for i in 0..4 {
+            core.step_input(vote(i, VoteKind::Prevote));
+        }
+        assert_eq!(core.step(), Step::Precommit, "a polka for the proposal leads to our precommit");
+
+        let others = (0..4).filter(|&i| i != me);
+        let mut decided_by = None;
+        for i in std::iter::once(me).chain(others) {
+            let effects = core.step_input(vote(i, VoteKind::Precommit));
+            if let Some(at) = effects.iter().position(|e| matches!(e, Effect::Decide(_))) {
+                assert_eq!(at, effects.len() - 1, "effects after the decision: {effects:?}");
+                decided_by = Some(i);
+                break;
+            }
+        }
+        assert!(decided_by.is_some(), "three precommits for the proposal decide");
+        assert!(core.step_input(vote(3, VoteKind::Precommit)).is_empty(), "a decided height does nothing more");
     }
 }

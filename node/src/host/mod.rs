@@ -155,7 +155,9 @@ impl Host {
     fn publish(&self, msg: ConsensusMessage) {
         if let Some(net) = &self.net {
             // A full queue drops this copy; the rebroadcast sends it again.
-            let _ = net.try_send(NetCommand::PublishConsensus(msg));
+            if net.try_send(NetCommand::PublishConsensus(msg)).is_err() {
+                self.state.metrics.network.dropped("consensus", 1);
+            }
         }
     }
 
@@ -208,7 +210,11 @@ impl Host {
                 let head = self.state.head();
                 let limits = self.state.limits().block_txs_max as usize;
                 let validators = self.state.validators();
-                let valid = check_block(&self.blocks[&hash], &head, &self.state.chain_id, &validators, limits).is_ok();
+                let checked = check_block(&self.blocks[&hash], &head, &self.state.chain_id, &validators, limits);
+                if let Err(e) = &checked {
+                    tracing::warn!(%from, height = proposal.proposal.height, error = %e, "a proposed block is invalid: it gets no prevote from us");
+                }
+                let valid = checked.is_ok();
                 for vote in polka {
                     self.apply(Input::Vote(vote))?;
                 }
@@ -288,7 +294,17 @@ impl Host {
             }
             let (height, round, kind) = entry.remove();
             if height == self.core.height() {
+                let before = (self.core.round(), self.core.step());
                 self.apply(Input::Timeout { round, kind })?;
+                if self.core.height() == height && (self.core.round(), self.core.step()) != before {
+                    // Rare in a healthy network: each one costs the height a timeout's wait.
+                    let missed = match kind {
+                        TimeoutKind::Propose => "no valid proposal in time: prevoted nil",
+                        TimeoutKind::Prevote => "no two thirds of prevotes for one block: precommitted nil",
+                        TimeoutKind::Precommit => "no two thirds of precommits for one block: next round",
+                    };
+                    tracing::info!(height, round, "consensus timeout: {missed}");
+                }
             }
         }
         Ok(())
@@ -395,6 +411,10 @@ impl Host {
             let effects = self.core.step_input(input);
             self.publish_progress();
             for effect in effects {
+                // A decision among them enters the next height; what follows it belongs to this one.
+                if self.core.height() != height {
+                    break;
+                }
                 self.carry_out(effect)?;
             }
         }

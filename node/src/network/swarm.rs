@@ -1,5 +1,6 @@
 use super::gossip_check::{GossipCheck, Verdict};
 use super::sync_codec::{SyncCodec, SYNC_PROTOCOL};
+use crate::metrics::ReasonLabel;
 use consort_sdk::encoding::{decode, encode};
 use consort_sdk::{ConsensusGossip, ConsensusMessage, SyncRequest, SyncResponse, TxGossip};
 use futures::StreamExt;
@@ -8,6 +9,7 @@ use libp2p::{
     allow_block_list, gossipsub, identify, noise, request_response, tcp, yamux, Multiaddr, PeerId, StreamProtocol,
 };
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -51,6 +53,13 @@ pub struct NetworkMetrics {
     pub peers_connected: Gauge,
     pub peers_refused: Counter,
     pub gossip_rejected: Counter,
+    pub gossip_dropped: Family<ReasonLabel, Counter>,
+}
+
+impl NetworkMetrics {
+    pub fn dropped(&self, what: &str, count: u64) {
+        self.gossip_dropped.get_or_create(&ReasonLabel { reason: what.to_owned() }).inc_by(count);
+    }
 }
 
 #[derive(Debug)]
@@ -296,6 +305,12 @@ fn on_event(
                 }
                 request_response::Message::Response { response, .. } => sink(NetEvent::Synced { peer, response }),
             }
+        }
+        SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::SlowPeer { peer_id, failed_messages })) => {
+            let (full, expired) = (failed_messages.total_queue_full(), failed_messages.timeout);
+            tracing::debug!(peer = %peer_id, full, expired, "a peer's gossip queue dropped messages");
+            metrics.dropped("peer_queue_full", full as u64);
+            metrics.dropped("peer_queue_expired", expired as u64);
         }
         SwarmEvent::ConnectionEstablished { peer_id, .. } => {
             metrics.peers_connected.set(swarm.connected_peers().count() as i64);

@@ -14,7 +14,7 @@ use crate::hashed_block::HashedBlock;
 use crate::host::HostEvent;
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
-use crate::network::NetCommand;
+use crate::network::{NetCommand, NetworkHandle};
 use crate::storage::{BlockRecord, ChainHead, Durability, Store, StoreError};
 use anyhow::{bail, Context};
 use consort_sdk::api::BlockEvent;
@@ -47,8 +47,8 @@ pub struct NodeState {
     pub events: broadcast::Sender<BlockEvent>,
     /// Height the host is working on; read by the gossip checks.
     pub height_in_progress: Arc<AtomicU64>,
-    /// Set once the network runs: where admitted txs are gossiped.
-    pub tx_gossip: OnceLock<tokio::sync::mpsc::Sender<NetCommand>>,
+    /// Set once the network runs: where admitted txs are gossiped and member changes are sent.
+    pub network: OnceLock<NetworkHandle>,
     head: RwLock<ChainHead>,
 }
 
@@ -91,8 +91,10 @@ impl NodeState {
         }
         if writes.iter().any(|(k, _)| k.starts_with(member_prefix())) {
             let peers = self.allowed_peers()?;
-            if let Some(net) = self.tx_gossip.get() {
-                let _ = net.try_send(NetCommand::SetAllowedPeers(peers));
+            if let Some(net) = self.network.get() {
+                if net.commands.try_send(NetCommand::SetAllowedPeers(peers)).is_err() {
+                    tracing::error!("the network's queue is full: the new member set applies from the next change");
+                }
             }
         }
         Ok(())
@@ -143,11 +145,12 @@ impl NodeState {
         self.account(sender).ok().flatten().map_or(0, |a| a.nonce)
     }
 
-    /// Gossips an admitted tx to the other members (when there is a network).
-    pub fn gossip_tx(&self, bytes: Vec<u8>) {
-        if let Some(net) = self.tx_gossip.get() {
-            if net.try_send(NetCommand::PublishTx(bytes)).is_err() {
-                self.metrics.network.dropped("txs", 1);
+    /// Gossips admitted txs to the other members (when there is a network).
+    pub fn gossip_txs(&self, txs: Vec<Vec<u8>>) {
+        if let Some(net) = self.network.get() {
+            let count = txs.len() as u64;
+            if count > 0 && net.txs.try_send(txs).is_err() {
+                self.metrics.network.dropped("txs", count);
             }
         }
     }
@@ -232,7 +235,7 @@ pub fn open_state(
         host_events,
         events,
         height_in_progress: Arc::new(AtomicU64::new(head.height + 1)),
-        tx_gossip: OnceLock::new(),
+        network: OnceLock::new(),
         head: RwLock::new(head),
     };
     Ok((state, inbox))

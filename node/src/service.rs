@@ -143,8 +143,9 @@ fn start_network(
         state.metrics.network.clone(),
     )?;
     tracing::info!(peer_id = %handle.local_peer_id, "p2p identity");
-    let _ = state.tx_gossip.set(handle.commands.clone());
-    Ok((handle.commands, gossip_admission))
+    let commands = handle.commands.clone();
+    let _ = state.network.set(handle);
+    Ok((commands, gossip_admission))
 }
 
 /// Gossiped tx batches waiting for admission; beyond this the network drops them rather than queue more.

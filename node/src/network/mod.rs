@@ -3,9 +3,9 @@
 //! and an allow-list that refuses any peer that is not a consortium member at connection time.
 
 mod gossip_check;
-#[cfg(test)]
-mod relay_tests;
 mod swarm;
+#[cfg(test)]
+mod swarm_tests;
 mod sync_codec;
 
 pub use gossip_check::{GossipCheck, Verdict, FUTURE_HEIGHTS_MAX};

@@ -16,6 +16,9 @@ use tokio::sync::mpsc;
 
 /// Queued commands from the host before it waits for the network.
 pub const NET_COMMANDS_MAX: usize = 1024;
+/// Admitted tx batches queued for gossip (an RPC batch holds at most `consort_sdk::api::TX_BATCH_MAX`
+/// txs); past this a batch is not gossiped, and its txs reach the other members in our blocks.
+pub const TX_GOSSIP_QUEUE_BATCHES: usize = 64;
 const REDIAL_INTERVAL: Duration = Duration::from_secs(2);
 /// Admitted txs are gossiped at least this often, in one message.
 const TX_GOSSIP_FLUSH: Duration = Duration::from_millis(50);
@@ -82,11 +85,11 @@ pub enum NetEvent {
     PeerAhead(PeerId),
 }
 
+/// What the host and the node ask of the network. Admitted txs have a queue of their own
+/// (`NetworkHandle::txs`), so that however many arrive they never crowd these out.
 #[derive(Debug)]
 pub enum NetCommand {
     PublishConsensus(ConsensusMessage),
-    /// An admitted tx to gossip; txs go out in batches (see `TxGossip`).
-    PublishTx(Vec<u8>),
     RequestSync {
         peer: PeerId,
         request: SyncRequest,
@@ -95,8 +98,14 @@ pub enum NetCommand {
     SetAllowedPeers(Vec<PeerId>),
 }
 
+#[derive(Clone)]
 pub struct NetworkHandle {
+    /// Handled before anything else the network has waiting: a vote that waits behind txs, or is dropped
+    /// because their queue is full, can cost the height a round.
     pub commands: mpsc::Sender<NetCommand>,
+    /// Admitted txs to gossip, one batch per admission (an RPC batch or a single tx); they go out merged
+    /// into `TxGossip` messages.
+    pub txs: mpsc::Sender<Vec<Vec<u8>>>,
     pub local_peer_id: PeerId,
 }
 
@@ -153,7 +162,7 @@ pub fn spawn(
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
         .build();
 
-    let mut allowed: std::collections::BTreeSet<PeerId> = config.members.iter().copied().collect();
+    let allowed: std::collections::BTreeSet<PeerId> = config.members.iter().copied().collect();
     for member in &allowed {
         swarm.behaviour_mut().allow.allow_peer(*member);
     }
@@ -164,61 +173,30 @@ pub fn spawn(
     swarm.listen_on(config.listen.clone())?;
 
     let (commands, mut inbox) = mpsc::channel(NET_COMMANDS_MAX);
-    let message_bytes_max = config.message_bytes_max;
+    let (txs, mut tx_inbox) = mpsc::channel::<Vec<Vec<u8>>>(TX_GOSSIP_QUEUE_BATCHES);
+    let topics = Topics { consensus: consensus_topic, txs: tx_topic };
     let peers = config.peers;
-    let mut resend: u64 = 0;
     tokio::spawn(async move {
         let mut redial = tokio::time::interval(REDIAL_INTERVAL);
         let mut flush = tokio::time::interval(TX_GOSSIP_FLUSH);
-        let mut pending = TxGossip { txs: Vec::new() };
-        let mut pending_bytes = 0usize;
+        let mut out =
+            Outbox { allowed, resend: 0, pending: TxGossip { txs: Vec::new() }, pending_bytes: 0, message_bytes_max };
         loop {
+            // Commands first, whatever else is waiting: at saturation the swarm and the tx queue always are.
+            loop {
+                match inbox.try_recv() {
+                    Ok(command) => out.command(&mut swarm, &topics, command),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => return,
+                }
+            }
             tokio::select! {
-                command = inbox.recv() => {
-                    let Some(command) = command else { break };
-                    if let NetCommand::SetAllowedPeers(peers) = command {
-                        let now: std::collections::BTreeSet<PeerId> = peers.into_iter().collect();
-                        for gone in allowed.difference(&now) {
-                            swarm.behaviour_mut().allow.disallow_peer(*gone);
-                            let _ = swarm.disconnect_peer_id(*gone);
-                            tracing::info!(peer = %gone, "peer no longer a member: disconnected");
-                        }
-                        for new in now.difference(&allowed) {
-                            swarm.behaviour_mut().allow.allow_peer(*new);
-                            tracing::info!(peer = %new, "new member peer allowed");
-                        }
-                        allowed = now;
-                        continue;
-                    }
-                    let behaviour = swarm.behaviour_mut();
-                    // Publishing with no peer yet, or a duplicate, is not an error: gossip is best effort
-                    // and the host re-sends its messages until the height is decided.
-                    match command {
-                        NetCommand::PublishConsensus(msg) => {
-                            resend += 1;
-                            let gossip = ConsensusGossip { msg, resend };
-                            let _ = behaviour.gossipsub.publish(consensus_topic.clone(), encode(&gossip));
-                        }
-                        NetCommand::PublishTx(bytes) => {
-                            pending_bytes += bytes.len();
-                            pending.txs.push(bytes);
-                            if pending_bytes >= TX_GOSSIP_BATCH_BYTES.min(message_bytes_max / 2) {
-                                let batch = std::mem::replace(&mut pending, TxGossip { txs: Vec::new() });
-                                pending_bytes = 0;
-                                let _ = behaviour.gossipsub.publish(tx_topic.clone(), encode(&batch));
-                            }
-                        }
-                        NetCommand::RequestSync { peer, request } => { behaviour.sync.send_request(&peer, request); }
-                        NetCommand::SetAllowedPeers(_) => {}
-                    }
-                }
-                _ = flush.tick() => {
-                    if !pending.txs.is_empty() {
-                        let batch = std::mem::replace(&mut pending, TxGossip { txs: Vec::new() });
-                        pending_bytes = 0;
-                        let _ = swarm.behaviour_mut().gossipsub.publish(tx_topic.clone(), encode(&batch));
-                    }
-                }
+                command = inbox.recv() => match command {
+                    Some(command) => out.command(&mut swarm, &topics, command),
+                    None => return,
+                },
+                Some(batch) = tx_inbox.recv() => out.txs(&mut swarm, &topics, batch),
+                _ = flush.tick() => out.flush(&mut swarm, &topics),
                 _ = redial.tick() => {
                     for addr in &peers {
                         let connected = peer_of(addr).is_some_and(|p| swarm.is_connected(&p));
@@ -228,12 +206,78 @@ pub fn spawn(
                     }
                 }
                 event = swarm.select_next_some() => {
-                    on_event(&mut swarm, event, &check, &serve_sync, &sink, &metrics, &consensus_topic);
+                    on_event(&mut swarm, event, &check, &serve_sync, &sink, &metrics, &topics.consensus);
                 }
             }
         }
     });
-    Ok(NetworkHandle { commands, local_peer_id })
+    Ok(NetworkHandle { commands, txs, local_peer_id })
+}
+
+struct Topics {
+    consensus: gossipsub::IdentTopic,
+    txs: gossipsub::IdentTopic,
+}
+
+/// What the network loop sends: commands carried out, and admitted txs merged into gossip batches.
+struct Outbox {
+    allowed: std::collections::BTreeSet<PeerId>,
+    /// Makes each publication of a consensus message unique, so a re-broadcast is not a gossip duplicate.
+    resend: u64,
+    pending: TxGossip,
+    pending_bytes: usize,
+    message_bytes_max: usize,
+}
+
+impl Outbox {
+    // Publishing with no peer yet, or a duplicate, is not an error: gossip is best effort and the host
+    // re-sends its messages until the height is decided.
+    fn command(&mut self, swarm: &mut libp2p::Swarm<Behaviour>, topics: &Topics, command: NetCommand) {
+        match command {
+            NetCommand::PublishConsensus(msg) => {
+                self.resend += 1;
+                let gossip = ConsensusGossip { msg, resend: self.resend };
+                let _ = swarm.behaviour_mut().gossipsub.publish(topics.consensus.clone(), encode(&gossip));
+            }
+            NetCommand::RequestSync { peer, request } => {
+                swarm.behaviour_mut().sync.send_request(&peer, request);
+            }
+            NetCommand::SetAllowedPeers(peers) => {
+                let now: std::collections::BTreeSet<PeerId> = peers.into_iter().collect();
+                for gone in self.allowed.difference(&now) {
+                    swarm.behaviour_mut().allow.disallow_peer(*gone);
+                    let _ = swarm.disconnect_peer_id(*gone);
+                    tracing::info!(peer = %gone, "peer no longer a member: disconnected");
+                }
+                for new in now.difference(&self.allowed) {
+                    swarm.behaviour_mut().allow.allow_peer(*new);
+                    tracing::info!(peer = %new, "new member peer allowed");
+                }
+                self.allowed = now;
+            }
+        }
+    }
+
+    /// Adds admitted txs to the pending gossip message, which goes out once it is big enough.
+    fn txs(&mut self, swarm: &mut libp2p::Swarm<Behaviour>, topics: &Topics, batch: Vec<Vec<u8>>) {
+        let bytes_max = TX_GOSSIP_BATCH_BYTES.min(self.message_bytes_max / 2);
+        for tx in batch {
+            self.pending_bytes += tx.len();
+            self.pending.txs.push(tx);
+            if self.pending_bytes >= bytes_max || self.pending.txs.len() >= TX_GOSSIP_TXS_MAX {
+                self.flush(swarm, topics);
+            }
+        }
+    }
+
+    fn flush(&mut self, swarm: &mut libp2p::Swarm<Behaviour>, topics: &Topics) {
+        if self.pending.txs.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.pending, TxGossip { txs: Vec::new() });
+        self.pending_bytes = 0;
+        let _ = swarm.behaviour_mut().gossipsub.publish(topics.txs.clone(), encode(&batch));
+    }
 }
 
 fn peer_of(addr: &Multiaddr) -> Option<PeerId> {

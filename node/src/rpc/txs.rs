@@ -44,7 +44,7 @@ fn parse_and_admit(state: &NodeState, body: Result<Bytes, BytesRejection>) -> Re
         .map_err(|e| ApiError::bad_request("malformed_hex", format!("field tx is not hex: {e}")))?;
     let admitted = admit(state, &bytes);
     if admitted.is_ok() {
-        state.gossip_tx(bytes);
+        state.gossip_txs(vec![bytes]);
     }
     admitted.map_err(|e| {
         let status = status_of(&e);
@@ -80,13 +80,14 @@ fn admit_hex_batch(state: &NodeState, txs: &[String]) -> Vec<BatchResult> {
         txs.iter().map(|tx| hex::decode(tx.trim_start_matches("0x"))).collect();
     let bytes: Vec<&[u8]> = decoded.iter().filter_map(|d| d.as_deref().ok()).collect();
     let mut admitted = admit_many(state, &bytes).into_iter();
-    decoded
-        .iter()
+    let mut gossip = Vec::new();
+    let results = decoded
+        .into_iter()
         .map(|d| match d {
             Err(e) => BatchResult::Refused { code: "malformed_hex".into(), message: e.to_string() },
             Ok(bytes) => match admitted.next().expect("one result per decoded tx") {
                 Ok(hash) => {
-                    state.gossip_tx(bytes.clone());
+                    gossip.push(bytes);
                     BatchResult::Accepted { hash }
                 }
                 Err(e) => {
@@ -95,7 +96,9 @@ fn admit_hex_batch(state: &NodeState, txs: &[String]) -> Vec<BatchResult> {
                 }
             },
         })
-        .collect()
+        .collect();
+    state.gossip_txs(gossip);
+    results
 }
 
 /// `GET /v1/txs/{hash}`: a committed tx with its receipt; 404 while it is pending or unknown.

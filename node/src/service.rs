@@ -29,7 +29,7 @@ pub async fn run(
     let listen = config.rpc.listen;
     let (state, inbox) = open_state(config, &genesis, &home.data_dir(), &validator_key)?;
     let state = Arc::new(state);
-    let (net, gossip_admission) = start_network(&state, &node_key)?;
+    let (net, mut network, gossip_admission) = start_network(&state, &node_key)?;
     let host = Host::new(state.clone(), validator_key, inbox, Some(net))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -49,9 +49,17 @@ pub async fn run(
     });
     let host = tokio::task::spawn_blocking(move || host.run());
 
+    let mut network_lost = None;
     tokio::select! {
         signal = shutdown_signal() => { signal?; tracing::info!("shutting down"); }
         done = host_done(&host) => { done?; }
+        // Only a bug ends it early. Running on cut off from every peer would look alive and decide nothing:
+        // stop instead, so that the operator's supervisor restarts the node.
+        ended = &mut network => {
+            let why = ended.err().map_or_else(|| "ended".to_owned(), |e| e.to_string());
+            tracing::error!(why, "the p2p network stopped; shutting down");
+            network_lost = Some(why);
+        }
     }
     let _ = state.host_events.send(HostEvent::Shutdown);
     let _ = stop_tx.send(true);
@@ -60,6 +68,11 @@ pub async fn run(
     drop(gossip_admission);
     let height = state.head().height;
     drop(state);
+    if let Some(why) = network_lost {
+        anyhow::bail!(
+            "the p2p network stopped ({why}) at height {height}; the database was closed cleanly, start the node again"
+        );
+    }
     tracing::info!(height, "stopped cleanly");
     Ok(())
 }
@@ -84,11 +97,11 @@ async fn shutdown_signal() -> anyhow::Result<()> {
 }
 
 /// Starts the libp2p network: members' peers from state, peers to dial from config. Returns the command
-/// channel and the thread that admits gossiped txs.
+/// channel, the network's task and the thread that admits gossiped txs.
 fn start_network(
     state: &Arc<NodeState>,
     node_key: &Keypair,
-) -> anyhow::Result<(tokio::sync::mpsc::Sender<NetCommand>, GossipAdmission)> {
+) -> anyhow::Result<(tokio::sync::mpsc::Sender<NetCommand>, tokio::task::JoinHandle<()>, GossipAdmission)> {
     let p2p = &state.config.p2p;
     let listen = p2p.listen.parse().with_context(|| format!("p2p.listen {:?} is not a multiaddr", p2p.listen))?;
     let peers = p2p
@@ -134,7 +147,7 @@ fn start_network(
             sink_state.metrics.network.dropped("host_inbox_full", 1);
         }
     });
-    let handle = crate::network::spawn(
+    let (handle, task) = crate::network::spawn(
         config,
         crate::network::identity_of(node_key.secret_bytes()),
         check,
@@ -145,7 +158,7 @@ fn start_network(
     tracing::info!(peer_id = %handle.local_peer_id, "p2p identity");
     let commands = handle.commands.clone();
     let _ = state.network.set(handle);
-    Ok((commands, gossip_admission))
+    Ok((commands, task, gossip_admission))
 }
 
 /// Gossiped tx batches waiting for admission; beyond this the network drops them rather than queue more.

@@ -37,7 +37,7 @@ fn start(seed: u8, members: &[PeerId], dial: Vec<Multiaddr>, set: &ValidatorSet)
         height: Arc::new(AtomicU64::new(1)),
         message_bytes_max: 1 << 20,
     };
-    let handle = spawn(
+    let (handle, _task) = spawn(
         NetworkConfig {
             chain_id: "net-test".into(),
             listen: listen.clone(),

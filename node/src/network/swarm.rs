@@ -112,7 +112,8 @@ pub struct NetworkHandle {
 pub type SyncServer = Box<dyn Fn(&SyncRequest) -> SyncResponse + Send>;
 pub type EventSink = Box<dyn Fn(NetEvent) + Send>;
 
-/// Starts the swarm on the current tokio runtime. Accepted messages and sync answers go to `sink`.
+/// Starts the swarm on the current tokio runtime. Accepted messages and sync answers go to `sink`. The task
+/// runs until every command sender is gone; if it ends before, the node has lost its network.
 pub fn spawn(
     config: NetworkConfig,
     key: libp2p::identity::Keypair,
@@ -120,7 +121,7 @@ pub fn spawn(
     serve_sync: SyncServer,
     sink: EventSink,
     metrics: NetworkMetrics,
-) -> anyhow::Result<NetworkHandle> {
+) -> anyhow::Result<(NetworkHandle, tokio::task::JoinHandle<()>)> {
     let local_peer_id = key.public().to_peer_id();
     let message_bytes_max = config.message_bytes_max;
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
@@ -132,19 +133,7 @@ pub fn spawn(
             // by noise, consensus messages carry their validator's signature and every tx its sender's. The
             // signature cost a verification per copy received (every peer relays each message), 7 % of a
             // node's CPU at load. All nodes of a network must agree on this mode.
-            let gossip_config = gossipsub::ConfigBuilder::default()
-                .validation_mode(gossipsub::ValidationMode::Anonymous)
-                .validate_messages()
-                .message_id_fn(|m: &gossipsub::Message| {
-                    gossipsub::MessageId::from(blake3::hash(&m.data).as_bytes().to_vec())
-                })
-                .max_transmit_size(message_bytes_max)
-                .heartbeat_interval(Duration::from_millis(500))
-                .mesh_n_low(MESH_PEERS)
-                .mesh_n(MESH_PEERS)
-                .mesh_n_high(MESH_PEERS + 1)
-                .mesh_outbound_min(0)
-                .build()?;
+            let gossip_config = gossip_config(message_bytes_max)?;
             let gossipsub = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, gossip_config)?;
             let sync = request_response::Behaviour::new(
                 [(StreamProtocol::new(SYNC_PROTOCOL), request_response::ProtocolSupport::Full)],
@@ -176,7 +165,7 @@ pub fn spawn(
     let (txs, mut tx_inbox) = mpsc::channel::<Vec<Vec<u8>>>(TX_GOSSIP_QUEUE_BATCHES);
     let topics = Topics { consensus: consensus_topic, txs: tx_topic };
     let peers = config.peers;
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut redial = tokio::time::interval(REDIAL_INTERVAL);
         let mut flush = tokio::time::interval(TX_GOSSIP_FLUSH);
         let mut out =
@@ -211,7 +200,7 @@ pub fn spawn(
             }
         }
     });
-    Ok(NetworkHandle { commands, txs, local_peer_id })
+    Ok((NetworkHandle { commands, txs, local_peer_id }, task))
 }
 
 struct Topics {
@@ -278,6 +267,26 @@ impl Outbox {
         self.pending_bytes = 0;
         let _ = swarm.behaviour_mut().gossipsub.publish(topics.txs.clone(), encode(&batch));
     }
+}
+
+/// Gossipsub as every member runs it (all must agree on the validation mode).
+pub(super) fn gossip_config(message_bytes_max: usize) -> Result<gossipsub::Config, gossipsub::ConfigBuilderError> {
+    gossipsub::ConfigBuilder::default()
+        .validation_mode(gossipsub::ValidationMode::Anonymous)
+        .validate_messages()
+        .message_id_fn(|m: &gossipsub::Message| gossipsub::MessageId::from(blake3::hash(&m.data).as_bytes().to_vec()))
+        .max_transmit_size(message_bytes_max)
+        .heartbeat_interval(Duration::from_millis(500))
+        .mesh_n_low(MESH_PEERS)
+        .mesh_n(MESH_PEERS)
+        .mesh_n_high(MESH_PEERS + 1)
+        .mesh_outbound_min(0)
+        // Peers kept by score when a mesh above mesh_n_high is pruned. Gossipsub's default of 4 is more
+        // than such a mesh holds here, and pruning then slices past its end: a member whose mesh grew to
+        // three (peers it dialled may graft it beyond mesh_n_high) panicked at its next heartbeat, and its
+        // network stopped. Peers are not scored here anyway.
+        .retain_scores(0)
+        .build()
 }
 
 fn peer_of(addr: &Multiaddr) -> Option<PeerId> {

@@ -1,4 +1,4 @@
-//! Real swarms on loopback. Gossip reaches a member whose link to the publisher is missing (a line A — B — C,
+//! Real swarms on loopback, and the gossip settings they run. Gossip reaches a member whose link to the publisher is missing (a line A — B — C,
 //! where only B connects to both: whatever the mesh settings, B must relay what A publishes), and a node's
 //! own consensus messages go out ahead of a full queue of txs.
 
@@ -64,7 +64,7 @@ fn start(
         let _ = events.send(event);
     });
     let serve = Box::new(|_: &_| SyncResponse { blocks: vec![] });
-    let handle = spawn(config, me.key.clone(), check, serve, sink, NetworkMetrics::default()).unwrap();
+    let (handle, _task) = spawn(config, me.key.clone(), check, serve, sink, NetworkMetrics::default()).unwrap();
     (handle, received)
 }
 
@@ -161,4 +161,18 @@ async fn an_own_vote_goes_out_ahead_of_a_full_tx_queue() {
             _ => {}
         }
     }
+}
+
+/// Gossipsub prunes a mesh above mesh_n_high by shuffling all but its `retain_scores` best peers, slicing
+/// at `mesh.len() - retain_scores`: with more retained than such a mesh holds, the heartbeat panics and the
+/// member's network stops (it did, in a 4-validator testnet under load, with gossipsub's default of 4).
+#[test]
+fn pruning_an_oversized_mesh_retains_no_more_peers_than_it_holds() {
+    let config = super::swarm::gossip_config(1 << 20).unwrap();
+    let smallest_pruned_mesh = config.mesh_n_high() + 1;
+    assert!(
+        config.retain_scores() <= smallest_pruned_mesh,
+        "retain_scores {} > {smallest_pruned_mesh} peers",
+        config.retain_scores()
+    );
 }

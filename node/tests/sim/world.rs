@@ -243,6 +243,10 @@ impl World {
     }
 
     fn carry_out(&mut self, i: usize, effects: Vec<Effect>) {
+        // A decision ends the height: anything after it would be carried out at the next one.
+        if let Some(at) = effects.iter().position(|e| matches!(e, Effect::Decide(_))) {
+            assert_eq!(at + 1, effects.len(), "node {i} has effects after its decision: {:?}", &effects[at + 1..]);
+        }
         for effect in effects {
             let line = format!("{}|{i}|{effect:?}", self.now);
             if self.print_trace {

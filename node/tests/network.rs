@@ -1,9 +1,11 @@
 //! The libp2p adapter on real loopback sockets: members exchange checked consensus messages and sync
-//! blocks; a forged message is rejected and counted; a non-member is refused at connection time.
+//! blocks; a forged message is rejected and counted; a non-member is refused at connection time; a member
+//! relays to one whose link to the publisher is missing; a node's own vote overtakes a full queue of txs.
 
 use consort_node::consensus::{Validator, ValidatorSet};
 use consort_node::network::{
     identity_of, spawn, GossipCheck, NetCommand, NetEvent, NetworkConfig, NetworkHandle, NetworkMetrics,
+    TX_GOSSIP_QUEUE_BATCHES,
 };
 use consort_sdk::{ConsensusMessage, Keypair, SyncRequest, SyncResponse, Vote, VoteKind};
 use libp2p::{Multiaddr, PeerId};
@@ -96,12 +98,7 @@ async fn until_received(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_gossip_and_sync_and_strangers_are_refused() {
     let validator = Keypair::generate();
-    let set = ValidatorSet::new(vec![Validator {
-        name: "v".into(),
-        public_key: validator.public(),
-        address: validator.address(),
-        power: 1,
-    }]);
+    let set = one_validator(&validator);
     let members: Vec<PeerId> = [1u8, 2].iter().map(|s| identity_of([*s; 32]).public().to_peer_id()).collect();
     let a = start(1, &members, vec![], &set);
     let b = start(2, &members, vec![a.addr.clone()], &set);
@@ -162,4 +159,91 @@ async fn members_gossip_and_sync_and_strangers_are_refused() {
         "a non-member received messages"
     );
     assert_eq!(a.metrics.peers_connected.get(), 1, "only the member b stays connected");
+}
+
+fn one_validator(validator: &Keypair) -> ValidatorSet {
+    ValidatorSet::new(vec![Validator {
+        name: "v".into(),
+        public_key: validator.public(),
+        address: validator.address(),
+        power: 1,
+    }])
+}
+
+/// A line A — B — C where only B connects to both: whatever the mesh settings, B must relay what A publishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tx_batch_reaches_the_far_end_of_a_line_through_the_middle_member() {
+    let members: Vec<PeerId> = [11u8, 12, 13].iter().map(|s| identity_of([*s; 32]).public().to_peer_id()).collect();
+    let none = ValidatorSet::new(vec![]);
+    let b = start(12, &members, vec![], &none);
+    let a = start(11, &members, vec![b.addr.clone()], &none);
+    let c = start(13, &members, vec![b.addr.clone()], &none);
+
+    // A publishes a new tx every 200 ms (gossip drops what it cannot send yet, before subscriptions are
+    // known), until C has one of them.
+    let start = Instant::now();
+    let mut sent = 0u64;
+    let mut at_b = false;
+    let got = loop {
+        assert!(start.elapsed() < DEADLINE, "C never received a tx that A published (B saw one: {at_b})");
+        sent += 1;
+        a.handle.txs.send(vec![format!("tx {sent}").into_bytes()]).await.unwrap();
+        at_b |= b.events.try_iter().any(|e| matches!(e, NetEvent::Txs(_)));
+        match c.events.recv_timeout(Duration::from_millis(200)) {
+            Ok(NetEvent::Txs(txs)) => break txs,
+            Ok(NetEvent::PeerConnected(peer)) => assert_ne!(peer, members[0], "A and C connected directly"),
+            _ => {}
+        }
+    };
+    let got: Vec<String> = got.into_iter().map(|t| String::from_utf8(t).unwrap()).collect();
+    assert!(!got.is_empty() && got.iter().all(|t| t.starts_with("tx ")), "C received {got:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_own_vote_goes_out_ahead_of_a_full_tx_queue() {
+    let validator = Keypair::generate();
+    let set = one_validator(&validator);
+    let members: Vec<PeerId> = [21u8, 22].iter().map(|s| identity_of([*s; 32]).public().to_peer_id()).collect();
+    let b = start(22, &members, vec![], &set);
+    let a = start(21, &members, vec![b.addr.clone()], &set);
+
+    // Until B has a first tx from A, A does not know B's subscriptions and gossip drops what it publishes.
+    let start = Instant::now();
+    loop {
+        assert!(start.elapsed() < DEADLINE, "B never received a tx from A");
+        a.handle.txs.send(vec![b"warm-up".to_vec()]).await.unwrap();
+        if let Ok(NetEvent::Txs(_)) = b.events.recv_timeout(Duration::from_millis(200)) {
+            break;
+        }
+    }
+
+    // Batches of 256 KiB, each a gossip message of its own (and each different, or gossip would drop it as a
+    // duplicate), until A's tx queue is full.
+    let batch = |n: u32| (0..64u32).map(|i| [n.to_le_bytes(), i.to_le_bytes()].concat().repeat(512)).collect();
+    let flood = Instant::now();
+    let mut queued = 0u32;
+    while a.handle.txs.try_send(batch(queued)).is_ok() {
+        queued += 1;
+        assert!(queued < 10_000, "A's tx queue never filled");
+    }
+    let vote = vote(&validator, 0);
+    a.handle.commands.try_send(NetCommand::PublishConsensus(vote.clone())).expect("a vote is queued whatever the txs");
+
+    // B gets the vote, and after it most of the batches that were waiting when it was queued.
+    let mut after_vote: Option<usize> = None;
+    while after_vote.is_none_or(|n| n < TX_GOSSIP_QUEUE_BATCHES / 2) {
+        assert!(
+            flood.elapsed() < DEADLINE,
+            "B got the vote: {}; tx batches after it: {after_vote:?}",
+            after_vote.is_some()
+        );
+        match b.events.recv_timeout(Duration::from_secs(1)) {
+            Ok(NetEvent::Consensus { msg, .. }) => {
+                assert_eq!(*msg, vote);
+                after_vote = Some(0);
+            }
+            Ok(NetEvent::Txs(_)) => after_vote = after_vote.map(|n| n + 1),
+            _ => {}
+        }
+    }
 }

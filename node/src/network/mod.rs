@@ -4,12 +4,10 @@
 
 mod gossip_check;
 mod swarm;
-#[cfg(test)]
-mod swarm_tests;
 mod sync_codec;
 
 pub use gossip_check::{GossipCheck, Verdict, FUTURE_HEIGHTS_MAX};
-pub use swarm::{spawn, NetCommand, NetEvent, NetworkConfig, NetworkHandle, NetworkMetrics};
+pub use swarm::{spawn, NetCommand, NetEvent, NetworkConfig, NetworkHandle, NetworkMetrics, TX_GOSSIP_QUEUE_BATCHES};
 pub use sync_codec::SYNC_RESPONSE_BYTES_MAX;
 
 /// The libp2p identity of a node key (the same ed25519 seed as in node_key.json).

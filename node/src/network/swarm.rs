@@ -270,7 +270,7 @@ impl Outbox {
 }
 
 /// Gossipsub as every member runs it (all must agree on the validation mode).
-pub(super) fn gossip_config(message_bytes_max: usize) -> Result<gossipsub::Config, gossipsub::ConfigBuilderError> {
+fn gossip_config(message_bytes_max: usize) -> Result<gossipsub::Config, gossipsub::ConfigBuilderError> {
     gossipsub::ConfigBuilder::default()
         .validation_mode(gossipsub::ValidationMode::Anonymous)
         .validate_messages()
@@ -378,5 +378,22 @@ fn on_event(
         }
         SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "p2p listening"),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Gossipsub prunes a mesh above mesh_n_high by shuffling all but its `retain_scores` best peers, slicing
+    /// at `mesh.len() - retain_scores`: with more retained than such a mesh holds, the heartbeat panics and
+    /// the member's network stops (it did, in a 4-validator testnet under load, with gossipsub's default of 4).
+    #[test]
+    fn pruning_an_oversized_mesh_retains_no_more_peers_than_it_holds() {
+        let config = super::gossip_config(1 << 20).unwrap();
+        let smallest_pruned_mesh = config.mesh_n_high() + 1;
+        assert!(
+            config.retain_scores() <= smallest_pruned_mesh,
+            "retain_scores {} > {smallest_pruned_mesh} peers",
+            config.retain_scores()
+        );
     }
 }

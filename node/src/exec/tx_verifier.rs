@@ -54,6 +54,10 @@ impl<K: Eq + StdHash + Copy, V: Clone> Generations<K, V> {
     }
 }
 
+/// Fewest txs a thread is given to check: below this, batches get so short that a second thread saves
+/// little time, and each of its batches costs more per signature than one twice as long.
+const THREAD_SHARE_MIN: usize = 64;
+
 /// Signatures the executor checks itself before its first tx: few, so that execution starts soon, while
 /// helper threads go on with full batches.
 const FIRST_BATCH_WHILE_EXECUTING: usize = 16;
@@ -232,11 +236,10 @@ impl TxVerifier {
     }
 
     fn verify_all(&self, txs: &[&SignedTx]) -> Vec<bool> {
-        // Fewer than two batches gain nothing from a second thread.
-        if txs.len() < 2 * TX_BATCH_VERIFY_MAX || self.threads == 1 {
+        if txs.len() < 2 * THREAD_SHARE_MIN || self.threads == 1 {
             return self.check(txs);
         }
-        let chunk = txs.len().div_ceil(self.threads);
+        let chunk = txs.len().div_ceil(self.threads).max(THREAD_SHARE_MIN);
         std::thread::scope(|scope| {
             let workers: Vec<_> = txs.chunks(chunk).map(|part| scope.spawn(move || self.check(part))).collect();
             // A verification never panics (a bad key or signature is a `false`), so neither does a worker.

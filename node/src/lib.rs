@@ -8,6 +8,7 @@ pub mod consensus;
 pub mod contracts;
 pub mod dev_chain;
 pub mod exec;
+pub mod fast_map;
 pub mod genesis;
 pub mod governance;
 pub mod hashed_block;

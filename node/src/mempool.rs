@@ -2,8 +2,9 @@
 //! kept in nonce order per sender, reaped round-robin across senders so one busy account cannot starve
 //! the others.
 
+use crate::fast_map::FastSet;
 use consort_sdk::{Address, Hash, SignedTx};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MempoolRejection {
@@ -44,7 +45,7 @@ struct Queue {
 pub struct Mempool {
     txs_max: usize,
     by_sender: BTreeMap<Address, Queue>,
-    hashes: HashSet<Hash>,
+    hashes: FastSet<Hash>,
 }
 
 fn spend_of(tx: &SignedTx) -> u128 {
@@ -53,7 +54,7 @@ fn spend_of(tx: &SignedTx) -> u128 {
 
 impl Mempool {
     pub fn new(txs_max: usize) -> Mempool {
-        Mempool { txs_max, by_sender: BTreeMap::new(), hashes: HashSet::new() }
+        Mempool { txs_max, by_sender: BTreeMap::new(), hashes: FastSet::default() }
     }
 
     pub fn len(&self) -> usize {

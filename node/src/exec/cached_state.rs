@@ -5,9 +5,9 @@
 
 use super::account::{account_key, is_account_key, Account};
 use super::overlay::{decode_record, StateReader};
+use crate::fast_map::FastMap;
 use crate::storage::{StateEntry, Store, StoreError};
 use consort_sdk::Address;
-use std::collections::HashMap;
 use std::sync::RwLock;
 
 pub struct CachedState {
@@ -18,7 +18,7 @@ pub struct CachedState {
 struct Accounts {
     /// Accounts (present or absent) kept at most; when full the cache starts over. 0: no cache.
     entries_max: usize,
-    entries: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    entries: FastMap<Vec<u8>, Option<Vec<u8>>>,
     /// Bumped by every [`CachedState::apply`]. A read that missed notes it before reading the disk and
     /// caches what it read only if no block was applied meanwhile: else it might cache the value from
     /// before that block.
@@ -40,7 +40,7 @@ impl Accounts {
 impl CachedState {
     /// The store with up to `entries_max` accounts cached (0: reads go straight to the store).
     pub fn new(store: Store, entries_max: usize) -> CachedState {
-        let accounts = Accounts { entries_max, entries: HashMap::new(), generation: 0 };
+        let accounts = Accounts { entries_max, entries: FastMap::default(), generation: 0 };
         CachedState { store, accounts: RwLock::new(accounts) }
     }
 

@@ -9,10 +9,10 @@
 //! verification, see `consort_sdk::tx_signatures`).
 
 use super::ordered_verdicts::OrderedVerdicts;
+use crate::fast_map::{FastMap, FastSet};
 use consort_sdk::tx_signatures::{signer_key, verify_tx_signatures, SignerKey, TX_BATCH_VERIFY_MAX};
 use consort_sdk::{Hash, PublicKey, SignedTx};
 use prometheus_client::metrics::counter::Counter;
-use std::collections::{HashMap, HashSet};
 use std::hash::Hash as StdHash;
 use std::sync::{Condvar, Mutex};
 
@@ -27,14 +27,14 @@ pub const SIGNER_KEYS_MAX: usize = 16_384;
 /// becomes the previous one and the old previous one is dropped. A hit in the previous generation moves
 /// the entry forward, so entries in use survive.
 struct Generations<K, V> {
-    current: HashMap<K, V>,
-    previous: HashMap<K, V>,
+    current: FastMap<K, V>,
+    previous: FastMap<K, V>,
     max: usize,
 }
 
 impl<K: Eq + StdHash + Copy, V: Clone> Generations<K, V> {
     fn new(max: usize) -> Self {
-        Generations { current: HashMap::new(), previous: HashMap::new(), max }
+        Generations { current: FastMap::default(), previous: FastMap::default(), max }
     }
 
     fn get(&mut self, key: &K) -> Option<V> {
@@ -87,7 +87,7 @@ struct Known {
     /// of checking the signature a second time: admission of a gossiped batch and the execution of a block
     /// holding the same txs often overlap, and each node checked 1.3 signatures per tx at saturation.
     /// Bounded by the txs of the calls in progress.
-    in_flight: HashSet<Hash>,
+    in_flight: FastSet<Hash>,
 }
 
 /// Gives up a call's claims when it ends, however it ends, and wakes the calls waiting for them.
@@ -117,7 +117,7 @@ impl TxVerifier {
     /// A verifier that uses at most `threads` threads per call.
     pub fn new(threads: usize) -> Self {
         TxVerifier {
-            known: Mutex::new(Known { verified: Generations::new(VERIFIED_TXS_MAX), in_flight: HashSet::new() }),
+            known: Mutex::new(Known { verified: Generations::new(VERIFIED_TXS_MAX), in_flight: FastSet::default() }),
             released: Condvar::new(),
             keys: Mutex::new(Generations::new(SIGNER_KEYS_MAX)),
             threads: threads.max(1),

@@ -101,11 +101,15 @@ pub fn run(secs: f64) -> serde_json::Value {
     let node = rate(cores, secs / 2.0, Method::NodeBatch(BATCH));
     let node_max = rate(cores, secs / 2.0, Method::NodeBatch(TX_BATCH_VERIFY_MAX));
     println!("ed25519 verification on {cores} cores");
-    let node_batches = format!("node tx rule, ZIP-215 batches of {TX_BATCH_VERIFY_MAX}:");
-    println!("  {:<40}{batched:>10.0} signatures/s", format!("dalek, batches of {BATCH}:"));
-    println!("  {:<40}{single:>10.0} signatures/s", "dalek, one at a time (strict):");
-    println!("  {:<40}{node:>10.0} signatures/s", format!("node tx rule, ZIP-215 batches of {BATCH}:"));
-    println!("  {node_batches:<40}{node_max:>10.0} signatures/s");
+    let rows = [
+        (format!("dalek, batches of {BATCH}:"), batched),
+        ("dalek, one at a time (strict):".to_owned(), single),
+        (format!("node tx rule, ZIP-215 batches of {BATCH}:"), node),
+        (format!("node tx rule, ZIP-215 batches of {TX_BATCH_VERIFY_MAX}:"), node_max),
+    ];
+    for (what, rate) in rows {
+        println!("  {what:<40}{rate:>10.0} signatures/s");
+    }
     json!({
         "cores": cores,
         "batch": BATCH,

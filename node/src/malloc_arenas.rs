@@ -1,3 +1,5 @@
+//! Tuning of glibc's allocator: fewer arenas, and freed heap handed back after genesis.
+//!
 //! glibc's allocator keeps one arena per thread, up to eight per core, and each arena keeps what its
 //! threads freed. The node's short-lived signature-verification threads spread allocations over all of
 //! them: peak RSS per node after `scripts/bench-tps.sh` was 203–257 MiB with glibc's default and 156–184 MiB

@@ -26,6 +26,11 @@ struct Peer {
     addr: Multiaddr,
 }
 
+/// The peer ids of the nodes `start` runs with these seeds.
+fn peer_ids(seeds: &[u8]) -> Vec<PeerId> {
+    seeds.iter().map(|s| identity_of([*s; 32]).public().to_peer_id()).collect()
+}
+
 fn start(seed: u8, members: &[PeerId], dial: Vec<Multiaddr>, set: &ValidatorSet) -> Peer {
     let key = identity_of([seed; 32]);
     let peer_id = key.public().to_peer_id();
@@ -99,7 +104,7 @@ async fn until_received(
 async fn members_gossip_and_sync_and_strangers_are_refused() {
     let validator = Keypair::generate();
     let set = one_validator(&validator);
-    let members: Vec<PeerId> = [1u8, 2].iter().map(|s| identity_of([*s; 32]).public().to_peer_id()).collect();
+    let members = peer_ids(&[1, 2]);
     let a = start(1, &members, vec![], &set);
     let b = start(2, &members, vec![a.addr.clone()], &set);
 
@@ -173,7 +178,7 @@ fn one_validator(validator: &Keypair) -> ValidatorSet {
 /// A line A — B — C where only B connects to both: whatever the mesh settings, B must relay what A publishes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tx_batch_reaches_the_far_end_of_a_line_through_the_middle_member() {
-    let members: Vec<PeerId> = [11u8, 12, 13].iter().map(|s| identity_of([*s; 32]).public().to_peer_id()).collect();
+    let members = peer_ids(&[11, 12, 13]);
     let none = ValidatorSet::new(vec![]);
     let b = start(12, &members, vec![], &none);
     let a = start(11, &members, vec![b.addr.clone()], &none);
@@ -203,7 +208,7 @@ async fn a_tx_batch_reaches_the_far_end_of_a_line_through_the_middle_member() {
 async fn an_own_vote_goes_out_ahead_of_a_full_tx_queue() {
     let validator = Keypair::generate();
     let set = one_validator(&validator);
-    let members: Vec<PeerId> = [21u8, 22].iter().map(|s| identity_of([*s; 32]).public().to_peer_id()).collect();
+    let members = peer_ids(&[21, 22]);
     let b = start(22, &members, vec![], &set);
     let a = start(21, &members, vec![b.addr.clone()], &set);
 

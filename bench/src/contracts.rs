@@ -66,15 +66,16 @@ impl Chain {
             governance: Default::default(),
             blocks: Default::default(),
         };
-        let head = ChainHead { height: 0, block_hash: genesis.hash(), block_time_ms: 0, app_hash: genesis.app_hash() };
-        let backing = if in_memory {
-            Backing::Memory(Arc::new(genesis.state_writes().into_iter().filter_map(|(k, v)| Some((k, v?))).collect()))
+        let (backing, head) = if in_memory {
+            let head =
+                ChainHead { height: 0, block_hash: genesis.hash(), block_time_ms: 0, app_hash: genesis.app_hash() };
+            (Backing::Memory(Arc::new(genesis.state_writes().collect())), head)
         } else {
             let dir = tempfile::tempdir()?;
             let store = Store::open(dir.path())?;
-            store.init_genesis(genesis.hash(), &genesis.state_writes(), head.clone())?;
+            let head = genesis.import_into(&store)?;
             let state = Arc::new(CachedState::new(store.clone(), StorageConfig::default().account_cache_max));
-            Backing::Disk { store, state, _dir: dir }
+            (Backing::Disk { store, state, _dir: dir }, head)
         };
         Ok(Chain {
             backing,

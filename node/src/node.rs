@@ -187,17 +187,7 @@ pub fn open_state(
             data_dir.display()
         ),
         (None, Some(_)) => bail!("the database at {} has blocks but no genesis record; it is corrupt", data_dir.display()),
-        (None, None) => {
-            let writes = genesis.state_writes();
-            let head = ChainHead {
-                height: 0,
-                block_hash: genesis_hash,
-                block_time_ms: genesis.genesis_time_ms,
-                app_hash: genesis.app_hash_of(&genesis_hash, &writes),
-            };
-            store.init_genesis(genesis_hash, &writes, head.clone())?;
-            head
-        }
+        (None, None) => genesis.import_into(&store)?,
     };
     let metrics = Metrics::new();
     metrics.height.set(head.height as i64);

@@ -14,12 +14,30 @@ pub fn app_hash(
     writes: &[(Vec<u8>, Option<Vec<u8>>)],
     receipts: &[Receipt],
 ) -> Hash {
-    let mut h = blake3::Hasher::new();
-    h.update(APP_HASH_DOMAIN);
-    h.update(prev.as_bytes());
-    h.update(&height.to_be_bytes());
-    h.update(block_hash.as_bytes());
+    let mut hasher = AppHasher::new(prev, height, block_hash);
     for (key, value) in writes {
+        hasher.write(key, value.as_deref());
+    }
+    hasher.finish(receipts)
+}
+
+/// [`app_hash`] fed one write at a time, in key order, for writes too many to hold at once (a genesis of
+/// a million accounts).
+pub struct AppHasher(blake3::Hasher);
+
+impl AppHasher {
+    pub fn new(prev: &Hash, height: u64, block_hash: &Hash) -> AppHasher {
+        let mut h = blake3::Hasher::new();
+        h.update(APP_HASH_DOMAIN);
+        h.update(prev.as_bytes());
+        h.update(&height.to_be_bytes());
+        h.update(block_hash.as_bytes());
+        AppHasher(h)
+    }
+
+    /// The next write; `None` deletes the key.
+    pub fn write(&mut self, key: &[u8], value: Option<&[u8]>) {
+        let h = &mut self.0;
         h.update(&(key.len() as u64).to_le_bytes());
         h.update(key);
         match value {
@@ -33,11 +51,15 @@ pub fn app_hash(
             }
         }
     }
-    h.update(&(receipts.len() as u64).to_le_bytes());
-    for receipt in receipts {
-        let bytes = encode(receipt);
-        h.update(&(bytes.len() as u64).to_le_bytes());
-        h.update(&bytes);
+
+    pub fn finish(mut self, receipts: &[Receipt]) -> Hash {
+        let h = &mut self.0;
+        h.update(&(receipts.len() as u64).to_le_bytes());
+        for receipt in receipts {
+            let bytes = encode(receipt);
+            h.update(&(bytes.len() as u64).to_le_bytes());
+            h.update(&bytes);
+        }
+        Hash(*h.finalize().as_bytes())
     }
-    Hash(*h.finalize().as_bytes())
 }

@@ -105,11 +105,12 @@ mod tests {
     use crate::storage::ChainHead;
     use consort_sdk::{Address, Hash};
 
-    fn store_with(writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> (tempfile::TempDir, Store) {
+    fn store_with(writes: &[(Vec<u8>, Vec<u8>)]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let head = ChainHead { height: 0, block_hash: Hash::ZERO, block_time_ms: 0, app_hash: Hash::ZERO };
-        store.init_genesis(Hash::ZERO, writes, head).unwrap();
+        store.import_genesis_state(writes.iter().cloned()).unwrap();
+        store.finish_genesis(Hash::ZERO, &head).unwrap();
         (dir, store)
     }
 
@@ -117,8 +118,7 @@ mod tests {
     fn reads_fill_the_cache_and_applied_writes_replace_them() {
         let alice = account_key(&Address([1; 20]));
         let bob = account_key(&Address([2; 20]));
-        let (_dir, store) =
-            store_with(&[(alice.clone(), Some(b"a0".to_vec())), (b"other".to_vec(), Some(b"x".to_vec()))]);
+        let (_dir, store) = store_with(&[(alice.clone(), b"a0".to_vec()), (b"other".to_vec(), b"x".to_vec())]);
         let state = CachedState::new(store, 100);
         assert_eq!(state.get(&alice).unwrap(), Some(b"a0".to_vec()));
         assert_eq!(state.get(&bob).unwrap(), None);
@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn a_read_that_raced_with_a_commit_is_not_cached() {
         let alice = account_key(&Address([1; 20]));
-        let (_dir, store) = store_with(&[(alice.clone(), Some(b"old".to_vec()))]);
+        let (_dir, store) = store_with(&[(alice.clone(), b"old".to_vec())]);
         let state = CachedState::new(store, 100);
         // A reader misses and reads the disk; a block is applied before it fills the cache.
         let generation = state.lookup(&alice).unwrap_err();
@@ -142,7 +142,7 @@ mod tests {
         state.apply(&[(alice.clone(), Some(b"new".to_vec()))]);
         state.fill(&alice, generation, &read);
         assert_eq!(state.get(&alice).unwrap(), Some(b"new".to_vec()));
-        let (_dir2, store2) = store_with(&[(alice.clone(), Some(b"old".to_vec()))]);
+        let (_dir2, store2) = store_with(&[(alice.clone(), b"old".to_vec())]);
         let state = CachedState::new(store2, 100);
         let generation = state.lookup(&alice).unwrap_err();
         state.apply(&[]);
@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn a_cache_of_size_zero_keeps_nothing() {
         let alice = account_key(&Address([1; 20]));
-        let (_dir, store) = store_with(&[(alice.clone(), Some(b"a0".to_vec()))]);
+        let (_dir, store) = store_with(&[(alice.clone(), b"a0".to_vec())]);
         let state = CachedState::new(store, 0);
         assert_eq!(state.get(&alice).unwrap(), Some(b"a0".to_vec()));
         state.apply(&[(alice.clone(), None)]);

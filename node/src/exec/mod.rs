@@ -12,7 +12,7 @@ mod tx_rules;
 mod tx_verifier;
 
 pub use account::{account_key, written_nonce, Account};
-pub use app_hash::app_hash;
+pub use app_hash::{app_hash, AppHasher};
 pub use block_executor::{execute_block, Executed};
 pub use cached_state::CachedState;
 pub use contract_actions::is_deployer;

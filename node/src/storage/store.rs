@@ -203,27 +203,30 @@ impl Store {
         }
     }
 
-    /// Writes the genesis state, then the genesis record and head (height 0). The state goes in batches of
-    /// at most `GENESIS_BATCH_WRITES_MAX` (one batch of a million accounts would sit in memory twice, as the
-    /// batch and as the memtable); the genesis record goes last, so a crash during the import leaves a
-    /// database without one, which the next start imports again from the beginning.
-    pub fn init_genesis(
-        &self,
-        genesis_hash: Hash,
-        state_writes: &[(Vec<u8>, Option<Vec<u8>>)],
-        head: ChainHead,
-    ) -> Result<(), StoreError> {
-        for chunk in state_writes.chunks(GENESIS_BATCH_WRITES_MAX) {
-            let mut batch = WriteBatch::default();
-            self.put_state_writes(&mut batch, chunk);
-            self.write(batch, Durability::Deferred)?;
+    /// Writes the genesis state, in batches of at most `GENESIS_BATCH_WRITES_MAX` (one batch of a million
+    /// accounts would sit in memory twice, as the batch and as the memtable), and syncs it. The genesis
+    /// record comes after, from [`Store::finish_genesis`]: a crash during the import leaves a database
+    /// without one, which the next start imports again from the beginning.
+    pub fn import_genesis_state(&self, writes: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>) -> Result<(), StoreError> {
+        let cf = self.cf(Column::State);
+        let mut batch = WriteBatch::default();
+        for (key, value) in writes {
+            batch.put_cf(cf, key, value);
+            if batch.len() >= GENESIS_BATCH_WRITES_MAX {
+                self.write(std::mem::take(&mut batch), Durability::Deferred)?;
+            }
         }
-        self.sync()?;
+        self.write(batch, Durability::Deferred)?;
+        self.sync()
+    }
+
+    /// Records the genesis hash and the head at height 0, once the genesis state is imported.
+    pub fn finish_genesis(&self, genesis_hash: Hash, head: &ChainHead) -> Result<(), StoreError> {
         let mut batch = WriteBatch::default();
         let meta = self.cf(Column::Meta);
         batch.put_cf(meta, keys::GENESIS_HASH, encode(&genesis_hash));
         batch.put_cf(meta, keys::app_hash_at(0), encode(&head.app_hash));
-        batch.put_cf(meta, keys::HEAD, encode(&head));
+        batch.put_cf(meta, keys::HEAD, encode(head));
         self.write_synced(batch)
     }
 

@@ -54,11 +54,7 @@ impl Chain {
     /// A chain whose state is `genesis`'s (members, validators, limits, accounts, deployers).
     pub fn from_genesis(genesis: &consort_node::genesis::Genesis) -> Chain {
         let mut chain = Chain::with_limits(genesis.contracts.clone(), &[], &[]);
-        for (k, v) in genesis.state_writes() {
-            if let Some(v) = v {
-                chain.state.insert(k, v);
-            }
-        }
+        chain.state.extend(genesis.state_writes());
         chain
     }
 

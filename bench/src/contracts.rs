@@ -73,7 +73,7 @@ impl Chain {
         } else {
             let dir = tempfile::tempdir()?;
             let store = Store::open(dir.path())?;
-            let head = genesis.import_into(&store)?;
+            let head = genesis.import_into(&store, genesis.hash())?;
             let state = Arc::new(CachedState::new(store.clone(), StorageConfig::default().account_cache_max));
             (Backing::Disk { store, state, _dir: dir }, head)
         };

@@ -266,9 +266,9 @@ impl Genesis {
     }
 
     /// Writes the genesis state into an empty `store` as it is built, hashing it on the way, and returns
-    /// the head at height 0.
-    pub fn import_into(&self, store: &Store) -> Result<ChainHead, StoreError> {
-        let hash = self.hash();
+    /// the head at height 0. `hash` is [`Genesis::hash`], which the caller has taken already to check the
+    /// database (a pass over every account, not repeated here).
+    pub fn import_into(&self, store: &Store, hash: Hash) -> Result<ChainHead, StoreError> {
         let mut hasher = AppHasher::new(&Hash::ZERO, 0, &hash);
         store.import_genesis_state(self.state_writes().inspect(|(key, value)| hasher.write(key, Some(value))))?;
         let head = ChainHead {
@@ -357,7 +357,7 @@ mod tests {
         let genesis = sample();
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let head = genesis.import_into(&store).unwrap();
+        let head = genesis.import_into(&store, genesis.hash()).unwrap();
         assert_eq!(head.app_hash, genesis.app_hash());
         assert_eq!((head.height, head.block_hash, head.block_time_ms), (0, genesis.hash(), genesis.genesis_time_ms));
         assert_eq!(store.head().unwrap(), Some(head));

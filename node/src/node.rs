@@ -187,7 +187,7 @@ pub fn open_state(
             data_dir.display()
         ),
         (None, Some(_)) => bail!("the database at {} has blocks but no genesis record; it is corrupt", data_dir.display()),
-        (None, None) => genesis.import_into(&store)?,
+        (None, None) => genesis.import_into(&store, genesis_hash)?,
     };
     let metrics = Metrics::new();
     metrics.height.set(head.height as i64);
